@@ -1,0 +1,2 @@
+//! Atlassian Connect: everything that proves a request really comes from a Jira site.
+pub mod qsh;

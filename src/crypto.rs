@@ -1,0 +1,312 @@
+//! The one place that touches ring: randomness, hashing, constant-time comparison, HKDF and the
+//! AES-256-GCM envelope used for every secret we keep at rest. Keeping it here means a reviewer
+//! audits one file to know how secrets are protected.
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::{digest, hkdf};
+
+/// A string that must never be logged or rendered: `Debug` and `Display` print `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The only way to read the secret; grep for it to audit every use.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("the system random number generator failed")]
+    Random,
+    #[error("stored ciphertext is malformed or was tampered with")]
+    Decrypt,
+    #[error("at-rest key file {path}: {reason}")]
+    KeyFile { path: String, reason: String },
+}
+
+/// `N` bytes from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+    let mut out = [0u8; N];
+    SystemRandom::new()
+        .fill(&mut out)
+        .map_err(|_| CryptoError::Random)?;
+    Ok(out)
+}
+
+/// A random URL-safe identifier of `N` random bytes (for reference ids and shared secrets).
+pub fn random_token<const N: usize>() -> Result<String, CryptoError> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<N>()?))
+}
+
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest::digest(&digest::SHA256, data).as_ref());
+    out
+}
+
+/// Constant-time equality for secrets, hashes and MACs: the time taken depends only on the
+/// lengths (which are public: hashes and MACs have fixed sizes), never on where bytes differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b.iter())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The server's master secret, kept in `DATA_DIR`; every other key is derived from it with HKDF,
+/// so one file protects tenant secrets, Jira API tokens and session tokens, each under its own key.
+#[derive(Clone)]
+pub struct MasterKey([u8; 32]);
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey(***)")
+    }
+}
+
+const KEY_FILE: &str = "at-rest.key";
+
+impl MasterKey {
+    /// Reads `<data_dir>/at-rest.key`, creating it (mode 0600) with 32 random bytes if absent.
+    pub fn load_or_create(data_dir: &Path) -> Result<Self, CryptoError> {
+        let path = data_dir.join(KEY_FILE);
+        let key_error = |reason: String| CryptoError::KeyFile {
+            path: path.display().to_string(),
+            reason,
+        };
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes).map_err(|_| key_error("not UTF-8".into()))?;
+                let decoded = URL_SAFE_NO_PAD
+                    .decode(text.trim())
+                    .map_err(|_| key_error("not base64url".into()))?;
+                let key: [u8; 32] = decoded
+                    .try_into()
+                    .map_err(|_| key_error("must hold exactly 32 bytes".into()))?;
+                Ok(Self(key))
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                let key = random_bytes::<32>()?;
+                let mut file = create_private_file(&path).map_err(|e| key_error(e.to_string()))?;
+                file.write_all(URL_SAFE_NO_PAD.encode(key).as_bytes())
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| key_error(e.to_string()))?;
+                Ok(Self(key))
+            }
+            Err(err) => Err(key_error(err.to_string())),
+        }
+    }
+
+    #[cfg(test)]
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// A 32-byte subkey for one purpose (`info` names it, e.g. `b"session-token-v1"`).
+    pub fn derive(&self, info: &'static [u8]) -> [u8; 32] {
+        struct Len32;
+        impl hkdf::KeyType for Len32 {
+            fn len(&self) -> usize {
+                32
+            }
+        }
+        let salt = hkdf::Salt::new(hkdf::HKDF_SHA256, b"jira-bi-connector");
+        let prk = salt.extract(&self.0);
+        let info_parts = [info];
+        let mut out = [0u8; 32];
+        // expand/fill only fail for lengths over 255 * 32 bytes; 32 is always valid.
+        if let Ok(okm) = prk.expand(&info_parts, Len32) {
+            let _ = okm.fill(&mut out);
+        }
+        out
+    }
+
+    /// The AEAD used for one kind of stored secret.
+    pub fn sealer(&self, info: &'static [u8]) -> Sealer {
+        Sealer::new(self.derive(info))
+    }
+}
+
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// AES-256-GCM with a fresh random nonce per write. Stored form: `v1.` + base64url(nonce ‖
+/// ciphertext ‖ tag). The associated data binds a ciphertext to its row (e.g. the tenant's
+/// clientKey), so a value copied into another row does not decrypt.
+#[derive(Clone)]
+pub struct Sealer {
+    key: [u8; 32],
+}
+
+impl fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sealer(***)")
+    }
+}
+
+const SEALED_PREFIX: &str = "v1.";
+
+impl Sealer {
+    fn new(key: [u8; 32]) -> Self {
+        Self { key }
+    }
+
+    fn aead_key(&self) -> LessSafeKey {
+        // 32 bytes is exactly AES-256's key length, so construction cannot fail.
+        let unbound = UnboundKey::new(&AES_256_GCM, &self.key).unwrap_or_else(|_| {
+            unreachable!("a 32-byte key is always valid for AES-256-GCM")
+        });
+        LessSafeKey::new(unbound)
+    }
+
+    pub fn seal(&self, plaintext: &str, associated: &str) -> Result<String, CryptoError> {
+        let nonce_bytes = random_bytes::<NONCE_LEN>()?;
+        let mut buffer = plaintext.as_bytes().to_vec();
+        self.aead_key()
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce_bytes),
+                Aad::from(associated.as_bytes()),
+                &mut buffer,
+            )
+            .map_err(|_| CryptoError::Decrypt)?;
+        let mut stored = nonce_bytes.to_vec();
+        stored.extend_from_slice(&buffer);
+        Ok(format!("{SEALED_PREFIX}{}", URL_SAFE_NO_PAD.encode(stored)))
+    }
+
+    pub fn open(&self, stored: &str, associated: &str) -> Result<SecretString, CryptoError> {
+        let encoded = stored
+            .strip_prefix(SEALED_PREFIX)
+            .ok_or(CryptoError::Decrypt)?;
+        let mut bytes = URL_SAFE_NO_PAD
+            .decode(encoded)
+            .map_err(|_| CryptoError::Decrypt)?;
+        if bytes.len() < NONCE_LEN {
+            return Err(CryptoError::Decrypt);
+        }
+        let mut ciphertext = bytes.split_off(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(&bytes).map_err(|_| CryptoError::Decrypt)?;
+        let plaintext = self
+            .aead_key()
+            .open_in_place(nonce, Aad::from(associated.as_bytes()), &mut ciphertext)
+            .map_err(|_| CryptoError::Decrypt)?;
+        let text = String::from_utf8(plaintext.to_vec()).map_err(|_| CryptoError::Decrypt)?;
+        Ok(SecretString::new(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealer() -> Sealer {
+        MasterKey::from_bytes([7u8; 32]).sealer(b"test")
+    }
+
+    #[test]
+    fn sealed_value_round_trips_and_never_contains_the_plaintext() {
+        let sealed = sealer().seal("super-secret-value", "tenant-a").unwrap();
+        assert!(!sealed.contains("super-secret-value"));
+        assert_eq!(
+            sealer().open(&sealed, "tenant-a").unwrap().expose(),
+            "super-secret-value"
+        );
+    }
+
+    #[test]
+    fn each_seal_uses_a_fresh_nonce() {
+        let a = sealer().seal("same", "x").unwrap();
+        let b = sealer().seal("same", "x").unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn tampered_ciphertext_or_other_row_is_rejected() {
+        let sealed = sealer().seal("secret", "tenant-a").unwrap();
+        let mut bytes = URL_SAFE_NO_PAD.decode(&sealed[3..]).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let tampered = format!("v1.{}", URL_SAFE_NO_PAD.encode(bytes));
+        assert!(sealer().open(&tampered, "tenant-a").is_err());
+        assert!(sealer().open(&sealed, "tenant-b").is_err());
+        assert!(sealer().open("garbage", "tenant-a").is_err());
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose() {
+        let master = MasterKey::from_bytes([1u8; 32]);
+        assert_ne!(master.derive(b"a"), master.derive(b"b"));
+        assert_eq!(master.derive(b"a"), master.derive(b"a"));
+    }
+
+    #[test]
+    fn secret_string_is_redacted() {
+        let secret = SecretString::new("hunter2");
+        assert_eq!(format!("{secret:?} {secret}"), "*** ***");
+    }
+
+    #[test]
+    fn constant_time_eq_compares_contents() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn key_file_is_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = MasterKey::load_or_create(dir.path()).unwrap();
+        let second = MasterKey::load_or_create(dir.path()).unwrap();
+        assert_eq!(first.derive(b"x"), second.derive(b"x"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,4 @@
+#![forbid(unsafe_code)]
+pub mod clock;
+pub mod connect;
+pub mod crypto;
