@@ -194,9 +194,8 @@ impl Sealer {
 
     fn aead_key(&self) -> LessSafeKey {
         // 32 bytes is exactly AES-256's key length, so construction cannot fail.
-        let unbound = UnboundKey::new(&AES_256_GCM, &self.key).unwrap_or_else(|_| {
-            unreachable!("a 32-byte key is always valid for AES-256-GCM")
-        });
+        let unbound = UnboundKey::new(&AES_256_GCM, &self.key)
+            .unwrap_or_else(|_| unreachable!("a 32-byte key is always valid for AES-256-GCM"));
         LessSafeKey::new(unbound)
     }
 

@@ -1,4 +1,15 @@
 #![forbid(unsafe_code)]
+//! BI Connector for Jira: an Atlassian Connect add-on that serves Jira data to BI tools.
 pub mod clock;
 pub mod connect;
 pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod pages;
+pub mod routes;
+pub mod security;
+pub mod settings;
+pub mod startup;
+pub mod static_files;
+pub mod telemetry;

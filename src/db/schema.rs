@@ -1,0 +1,18 @@
+// The diesel view of migrations/sqlite. Keep in step with the migrations.
+
+diesel::table! {
+    tenants (id) {
+        id -> BigInt,
+        client_key -> Text,
+        shared_secret_sealed -> Text,
+        base_url -> Text,
+        display_url -> Text,
+        product_type -> Text,
+        oauth_client_id -> Nullable<Text>,
+        installed -> Bool,
+        enabled -> Bool,
+        installed_at -> BigInt,
+        uninstalled_at -> Nullable<BigInt>,
+        updated_at -> BigInt,
+    }
+}

@@ -1,0 +1,30 @@
+//! The one route registry, used by the server and by the tests alike. Read it to see every way
+//! into the app and which extractor authenticates each route.
+
+use actix_web::web;
+
+use crate::connect::{descriptor, lifecycle};
+use crate::pages::{datasources, main_page, tokens};
+use crate::startup::AppState;
+use crate::{health, static_files};
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
+    cfg.service(
+        web::scope(state.settings.base_path())
+            // Public: Jira reads the descriptor; operators probe health; assets hold no data.
+            .service(descriptor::serve_descriptor)
+            .service(health::healthz)
+            .service(static_files::asset)
+            // Atlassian-signed lifecycle callbacks (RS256 install / HS256 enable).
+            .service(lifecycle::on_installed)
+            .service(lifecycle::on_uninstalled)
+            .service(lifecycle::on_enabled)
+            .service(lifecycle::on_disabled)
+            // Page loads from Jira (HS256 page JWT with qsh): PageLoad extractor.
+            .service(main_page::main_page)
+            // In-app pages (our session token): JiraUser extractor.
+            .service(datasources::list)
+            .service(tokens::tokens_root)
+            .service(tokens::jira_tab),
+    );
+}

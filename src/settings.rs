@@ -1,0 +1,337 @@
+//! Typed configuration, read from the environment only and validated once at start, so a bad
+//! deployment fails in the first second with one line naming the variable instead of later.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use url::Url;
+
+/// A configuration error: always names the variable and says what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {variable}: {reason}")]
+pub struct SettingsError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+fn invalid(variable: &'static str, reason: impl Into<String>) -> SettingsError {
+    SettingsError {
+        variable,
+        reason: reason.into(),
+    }
+}
+
+/// Where the SQLite database lives. PostgreSQL will be a second variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+}
+
+/// An `http(s)://host[:port]` origin, the unit in which Jira sites are allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin(String);
+
+impl Origin {
+    pub fn of(url: &Url) -> Option<Self> {
+        match url.scheme() {
+            "http" | "https" => Some(Self(url.origin().ascii_serialization())),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Which Jira sites may install the app and be called. By default the production host
+/// allow-list Atlassian's own framework applies; operators add exact origins (the emulator).
+#[derive(Clone, Debug)]
+pub struct AllowedJiraHosts {
+    extra_origins: Vec<Origin>,
+}
+
+const ATLASSIAN_SUFFIXES: [&str; 3] = [".atlassian.net", ".jira.com", ".jira-dev.com"];
+
+impl AllowedJiraHosts {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let mut extra_origins = Vec::new();
+        for item in raw
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+        {
+            let url = Url::parse(item).map_err(|e| format!("`{item}` is not a URL ({e})"))?;
+            if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+                return Err(format!(
+                    "`{item}` must be an origin like http://127.0.0.1:9001 (no path)"
+                ));
+            }
+            let origin =
+                Origin::of(&url).ok_or_else(|| format!("`{item}` must use http or https"))?;
+            extra_origins.push(origin);
+        }
+        Ok(Self { extra_origins })
+    }
+
+    /// True when `url` is an https URL on an Atlassian cloud domain or an explicitly allowed origin.
+    pub fn allows(&self, url: &Url) -> bool {
+        let Some(origin) = Origin::of(url) else {
+            return false;
+        };
+        if self.extra_origins.contains(&origin) {
+            return true;
+        }
+        url.scheme() == "https"
+            && url.port().is_none()
+            && url.host_str().is_some_and(|host| {
+                let host = host.to_ascii_lowercase();
+                ATLASSIAN_SUFFIXES
+                    .iter()
+                    .any(|suffix| host.ends_with(suffix) && host.len() > suffix.len())
+            })
+    }
+
+    /// CSP `frame-ancestors` sources for pages served before we know the tenant.
+    pub fn frame_ancestor_sources(&self) -> Vec<String> {
+        let mut sources: Vec<String> = ATLASSIAN_SUFFIXES
+            .iter()
+            .map(|suffix| format!("https://*{suffix}"))
+            .collect();
+        sources.extend(self.extra_origins.iter().map(|o| o.as_str().to_owned()));
+        sources
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The public URL Jira reaches; the descriptor's `baseUrl` (no trailing slash).
+    pub base_url: Url,
+    pub bind_address: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    pub install_keys_url: Url,
+    pub allowed_jira_hosts: AllowedJiraHosts,
+    /// How long an in-app session token lives; pages refresh it on every render.
+    pub session_ttl: time::Duration,
+    /// Timeout for each call to Jira and to the install-keys server.
+    pub outbound_timeout: std::time::Duration,
+    pub database_pool_size: u32,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests can pass their own variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+
+        let base_url = parse_base_url(
+            "BASE_URL",
+            &get("BASE_URL").unwrap_or_else(|| "http://localhost:8080".into()),
+        )?;
+        let bind_address = get("BIND_ADDRESS")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .trim()
+            .parse::<SocketAddr>()
+            .map_err(|_| invalid("BIND_ADDRESS", "expected host:port, e.g. 127.0.0.1:8080"))?;
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match get("DATABASE_URL") {
+            None => DatabaseUrl::Sqlite(data_dir.join("app.sqlite3")),
+            Some(raw) => parse_database_url(raw.trim())?,
+        };
+        let install_keys_url = parse_http_url(
+            "INSTALL_KEYS_URL",
+            &get("INSTALL_KEYS_URL")
+                .unwrap_or_else(|| "https://connect-install-keys.atlassian.com".into()),
+        )?;
+        let allowed_jira_hosts =
+            AllowedJiraHosts::parse(&get("ALLOWED_JIRA_HOSTS").unwrap_or_default())
+                .map_err(|reason| invalid("ALLOWED_JIRA_HOSTS", reason))?;
+        let session_ttl = time::Duration::minutes(parse_number(
+            "SESSION_TTL_MINUTES",
+            get("SESSION_TTL_MINUTES"),
+            30,
+            1..=720,
+        )?);
+        let outbound_timeout = std::time::Duration::from_secs(parse_number(
+            "OUTBOUND_TIMEOUT_SECONDS",
+            get("OUTBOUND_TIMEOUT_SECONDS"),
+            20,
+            1..=300,
+        )? as u64);
+        let database_pool_size =
+            parse_number("DATABASE_POOL_SIZE", get("DATABASE_POOL_SIZE"), 8, 1..=64)? as u32;
+
+        Ok(Self {
+            base_url,
+            bind_address,
+            data_dir,
+            database_url,
+            install_keys_url,
+            allowed_jira_hosts,
+            session_ttl,
+            outbound_timeout,
+            database_pool_size,
+        })
+    }
+
+    /// `BASE_URL` without a trailing slash, as served in the descriptor and expected as `aud`.
+    pub fn base_url_str(&self) -> String {
+        self.base_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The path part of `BASE_URL` ("" at the root), stripped from paths before computing qsh.
+    pub fn base_path(&self) -> &str {
+        self.base_url.path().trim_end_matches('/')
+    }
+}
+
+fn parse_http_url(variable: &'static str, raw: &str) -> Result<Url, SettingsError> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| invalid(variable, format!("`{}` is not a URL ({e})", raw.trim())))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid(variable, "must be an http:// or https:// URL"));
+    }
+    Ok(url)
+}
+
+fn parse_base_url(variable: &'static str, raw: &str) -> Result<Url, SettingsError> {
+    let url = parse_http_url(variable, raw)?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(variable, "must not contain a query or fragment"));
+    }
+    Ok(url)
+}
+
+fn parse_database_url(raw: &str) -> Result<DatabaseUrl, SettingsError> {
+    if let Some(path) = raw.strip_prefix("sqlite://") {
+        if path.is_empty() || path == ":memory:" {
+            return Err(invalid(
+                "DATABASE_URL",
+                "needs a file path, e.g. sqlite://./data/app.sqlite3",
+            ));
+        }
+        return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+    }
+    if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        return Err(invalid(
+            "DATABASE_URL",
+            "PostgreSQL is not supported by this build yet; use sqlite://<path>",
+        ));
+    }
+    Err(invalid(
+        "DATABASE_URL",
+        "expected sqlite://<path>, e.g. sqlite://./data/app.sqlite3",
+    ))
+}
+
+fn parse_number(
+    variable: &'static str,
+    raw: Option<String>,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, SettingsError> {
+    let Some(raw) = raw else {
+        return Ok(default);
+    };
+    let value = raw
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| invalid(variable, format!("`{}` is not a whole number", raw.trim())))?;
+    if !range.contains(&value) {
+        return Err(invalid(
+            variable,
+            format!(
+                "{value} is out of range ({}..={})",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_documented_values() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.base_url_str(), "http://localhost:8080");
+        assert_eq!(s.bind_address.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            s.database_url,
+            DatabaseUrl::Sqlite(PathBuf::from("./data/app.sqlite3"))
+        );
+        assert_eq!(
+            s.install_keys_url.as_str(),
+            "https://connect-install-keys.atlassian.com/"
+        );
+    }
+
+    #[test]
+    fn database_defaults_to_a_file_in_the_data_dir() {
+        let s = settings(&[("DATA_DIR", "/var/lib/bi")]).unwrap();
+        assert_eq!(
+            s.database_url,
+            DatabaseUrl::Sqlite(PathBuf::from("/var/lib/bi/app.sqlite3"))
+        );
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (name, value) in [
+            ("BASE_URL", "not a url"),
+            ("BASE_URL", "ftp://x"),
+            ("BIND_ADDRESS", "localhost"),
+            ("DATABASE_URL", "mysql://x"),
+            ("DATABASE_URL", "postgres://x"),
+            ("INSTALL_KEYS_URL", "::"),
+            ("ALLOWED_JIRA_HOSTS", "http://127.0.0.1:9001/path"),
+            ("SESSION_TTL_MINUTES", "0"),
+            ("OUTBOUND_TIMEOUT_SECONDS", "soon"),
+        ] {
+            let err = settings(&[(name, value)]).unwrap_err();
+            assert_eq!(err.variable, name, "{value}");
+            assert!(err.to_string().starts_with("configuration error: "));
+        }
+    }
+
+    #[test]
+    fn atlassian_hosts_are_allowed_only_over_https() {
+        let hosts = AllowedJiraHosts::parse("").unwrap();
+        let allows = |u: &str| hosts.allows(&Url::parse(u).unwrap());
+        assert!(allows("https://acme.atlassian.net"));
+        assert!(allows("https://acme.jira-dev.com/"));
+        assert!(!allows("http://acme.atlassian.net"));
+        assert!(!allows("https://atlassian.net.evil.com"));
+        assert!(!allows("https://evilatlassian.net"));
+        assert!(!allows("https://.atlassian.net"));
+        assert!(!allows("http://127.0.0.1:9001"));
+    }
+
+    #[test]
+    fn extra_origins_are_matched_exactly() {
+        let hosts =
+            AllowedJiraHosts::parse("http://127.0.0.1:9001, http://127.0.0.1:9002").unwrap();
+        let allows = |u: &str| hosts.allows(&Url::parse(u).unwrap());
+        assert!(allows("http://127.0.0.1:9001"));
+        assert!(allows("http://127.0.0.1:9002/"));
+        assert!(!allows("http://127.0.0.1:9003"));
+        assert!(!allows("https://127.0.0.1:9001"));
+    }
+}

@@ -1,0 +1,134 @@
+//! Builds the application: opens the database (migrations run before the port binds), derives
+//! keys, binds the listener (port 0 in tests) and wires the route registry.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::clock::Clock;
+use crate::connect::install_keys::InstallKeys;
+use crate::connect::tenants::SHARED_SECRET_PURPOSE;
+use crate::crypto::{CryptoError, MasterKey, Sealer};
+use crate::db::{self, DbError, Pool};
+use crate::settings::Settings;
+use crate::{routes, security, telemetry};
+
+/// HKDF purpose of the key that signs in-app session tokens (never a tenant secret).
+pub const SESSION_KEY_PURPOSE: &[u8] = b"session-token-v1";
+/// HKDF purpose for sealing users' Jira API tokens.
+pub const JIRA_TOKEN_PURPOSE: &[u8] = b"jira-api-token-v1";
+
+/// Everything a handler needs, shared by all workers.
+pub struct AppState {
+    pub settings: Settings,
+    pub pool: Pool,
+    pub clock: Clock,
+    pub tenant_secrets: Sealer,
+    pub jira_tokens: Sealer,
+    pub session_key: [u8; 32],
+    pub install_keys: InstallKeys,
+    /// For calls to Jira sites: never follows redirects, so a call cannot leave the tenant's origin.
+    pub jira_http: reqwest::Client,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create DATA_DIR {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Key(#[from] CryptoError),
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(String),
+    #[error("cannot bind {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Clock::system())
+    }
+
+    /// As [`Application::build`], with a clock tests can shift.
+    pub fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
+            path: settings.data_dir.display().to_string(),
+            source,
+        })?;
+        let master = MasterKey::load_or_create(&settings.data_dir)?;
+        let pool = db::connect(&settings.database_url, settings.database_pool_size)?;
+        let outbound = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(settings.outbound_timeout)
+            .timeout(settings.outbound_timeout)
+            .user_agent(concat!("jira-bi-connector/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StartupError::HttpClient(e.to_string()))?;
+        let listener =
+            TcpListener::bind(settings.bind_address).map_err(|source| StartupError::Bind {
+                address: settings.bind_address.to_string(),
+                source,
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                address: settings.bind_address.to_string(),
+                source,
+            })?
+            .port();
+
+        let state = web::Data::new(AppState {
+            install_keys: InstallKeys::new(settings.install_keys_url.clone(), outbound.clone()),
+            tenant_secrets: master.sealer(SHARED_SECRET_PURPOSE),
+            jira_tokens: master.sealer(JIRA_TOKEN_PURPOSE),
+            session_key: master.derive(SESSION_KEY_PURPOSE),
+            jira_http: outbound,
+            settings,
+            pool,
+            clock,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::FormConfig::default().limit(64 * 1024))
+                .app_data(web::JsonConfig::default().limit(256 * 1024))
+                .wrap(from_fn(security::default_csp))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("Referrer-Policy", "no-referrer"))
+                        .add(("X-Content-Type-Options", "nosniff")),
+                )
+                .wrap(from_fn(telemetry::log_request))
+                .configure(|cfg| routes::configure(cfg, &state))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            address: format!("port {port}"),
+            source,
+        })?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
