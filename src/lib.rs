@@ -13,3 +13,4 @@ pub mod settings;
 pub mod startup;
 pub mod static_files;
 pub mod telemetry;
+pub mod tokens;
