@@ -2,4 +2,5 @@
 pub mod clock;
 pub mod connect;
 pub mod crypto;
+pub mod jira;
 pub mod tokens;
