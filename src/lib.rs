@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod jira;
 pub mod pages;
 pub mod routes;
 pub mod security;

@@ -7,7 +7,8 @@ fn descriptor_schema() -> serde_json::Value {
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/reference/connect-descriptor-jira-schema.json"
     );
-    let text = std::fs::read_to_string(path).expect("the shared descriptor schema is beside the repo");
+    let text =
+        std::fs::read_to_string(path).expect("the shared descriptor schema is beside the repo");
     serde_json::from_str(&text).expect("the schema is JSON")
 }
 

@@ -7,7 +7,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use crate::helpers::{TestApp, other_rsa_key, spawn_app, spawn_app_without_installs, test_install_key};
+use crate::helpers::{
+    TestApp, other_rsa_key, spawn_app, spawn_app_without_installs, test_install_key,
+};
 
 const INSTALLED: &str = "/lifecycle/installed";
 
@@ -113,7 +115,11 @@ async fn a_signed_install_from_the_emulator_is_accepted_and_the_secret_is_sealed
 async fn forged_or_broken_installs_are_rejected_and_create_no_tenant() {
     let app = spawn_app_without_installs(Clock::system()).await;
     let client_key = app.emulator.sites()[0].client_key.clone();
-    let body = install_body(&app, &client_key, "a-brand-new-shared-secret-of-enough-length");
+    let body = install_body(
+        &app,
+        &client_key,
+        "a-brand-new-shared-secret-of-enough-length",
+    );
 
     let hs256 = jsonwebtoken::encode(
         &Header {
@@ -129,16 +135,93 @@ async fn forged_or_broken_installs_are_rejected_and_create_no_tenant() {
 
     let cases: Vec<(&str, Option<String>, serde_json::Value)> = vec![
         ("unsigned", None, body.clone()),
-        ("unknown kid", Some(Forgery { kid: "no-such-kid".into(), ..Forgery::valid(&app) }.sign()), body.clone()),
-        ("kid with ../", Some(Forgery { kid: "../connect-install-keys/x".into(), ..Forgery::valid(&app) }.sign()), body.clone()),
-        ("wrong key", Some(Forgery { key_pem: other_rsa_key(), ..Forgery::valid(&app) }.sign()), body.clone()),
+        (
+            "unknown kid",
+            Some(
+                Forgery {
+                    kid: "no-such-kid".into(),
+                    ..Forgery::valid(&app)
+                }
+                .sign(),
+            ),
+            body.clone(),
+        ),
+        (
+            "kid with ../",
+            Some(
+                Forgery {
+                    kid: "../connect-install-keys/x".into(),
+                    ..Forgery::valid(&app)
+                }
+                .sign(),
+            ),
+            body.clone(),
+        ),
+        (
+            "wrong key",
+            Some(
+                Forgery {
+                    key_pem: other_rsa_key(),
+                    ..Forgery::valid(&app)
+                }
+                .sign(),
+            ),
+            body.clone(),
+        ),
         ("HS256-signed", Some(hs256), body.clone()),
-        ("wrong aud", Some(Forgery { aud: "https://evil.example.com".into(), ..Forgery::valid(&app) }.sign()), body.clone()),
-        ("wrong iss", Some(Forgery { iss: "another-client-key".into(), ..Forgery::valid(&app) }.sign()), body.clone()),
-        ("tampered body clientKey", Some(Forgery::valid(&app).sign()),
-            install_body(&app, "attacker-client-key", "a-brand-new-shared-secret-of-enough-length")),
-        ("expired", Some(Forgery { iat: OffsetDateTime::now_utc() - Duration::hours(1), ..Forgery::valid(&app) }.sign()), body.clone()),
-        ("wrong qsh", Some(Forgery { qsh: qsh::query_string_hash("POST", "/lifecycle/uninstalled", "", &[]), ..Forgery::valid(&app) }.sign()), body.clone()),
+        (
+            "wrong aud",
+            Some(
+                Forgery {
+                    aud: "https://evil.example.com".into(),
+                    ..Forgery::valid(&app)
+                }
+                .sign(),
+            ),
+            body.clone(),
+        ),
+        (
+            "wrong iss",
+            Some(
+                Forgery {
+                    iss: "another-client-key".into(),
+                    ..Forgery::valid(&app)
+                }
+                .sign(),
+            ),
+            body.clone(),
+        ),
+        (
+            "tampered body clientKey",
+            Some(Forgery::valid(&app).sign()),
+            install_body(
+                &app,
+                "attacker-client-key",
+                "a-brand-new-shared-secret-of-enough-length",
+            ),
+        ),
+        (
+            "expired",
+            Some(
+                Forgery {
+                    iat: OffsetDateTime::now_utc() - Duration::hours(1),
+                    ..Forgery::valid(&app)
+                }
+                .sign(),
+            ),
+            body.clone(),
+        ),
+        (
+            "wrong qsh",
+            Some(
+                Forgery {
+                    qsh: qsh::query_string_hash("POST", "/lifecycle/uninstalled", "", &[]),
+                    ..Forgery::valid(&app)
+                }
+                .sign(),
+            ),
+            body.clone(),
+        ),
     ];
 
     for (case, token, body) in cases {
@@ -148,7 +231,10 @@ async fn forged_or_broken_installs_are_rejected_and_create_no_tenant() {
     }
 
     // The untouched valid token is accepted, proving the cases above failed for their reason.
-    assert_eq!(post_install(&app, Some(&Forgery::valid(&app).sign()), &body).await, 204);
+    assert_eq!(
+        post_install(&app, Some(&Forgery::valid(&app).sign()), &body).await,
+        204
+    );
     assert_eq!(tenant_count(&app), 1);
 }
 
@@ -158,10 +244,18 @@ async fn a_rejected_reinstall_leaves_the_stored_secret_unchanged() {
     let app = spawn_app().await;
     let client_key = app.emulator.sites()[0].client_key.clone();
     let before = stored_secret(&app, &client_key).unwrap();
-    let body = install_body(&app, &client_key, "attacker-chosen-shared-secret-0123456789");
+    let body = install_body(
+        &app,
+        &client_key,
+        "attacker-chosen-shared-secret-0123456789",
+    );
 
     // Act
-    let forged = Forgery { key_pem: other_rsa_key(), ..Forgery::valid(&app) }.sign();
+    let forged = Forgery {
+        key_pem: other_rsa_key(),
+        ..Forgery::valid(&app)
+    }
+    .sign();
     let status = post_install(&app, Some(&forged), &body).await;
 
     // Assert
@@ -174,7 +268,11 @@ async fn a_rejected_reinstall_leaves_the_stored_secret_unchanged() {
 async fn an_install_from_a_site_outside_the_allow_list_is_refused() {
     let app = spawn_app_without_installs(Clock::system()).await;
     let client_key = app.emulator.sites()[0].client_key.clone();
-    let mut body = install_body(&app, &client_key, "a-brand-new-shared-secret-of-enough-length");
+    let mut body = install_body(
+        &app,
+        &client_key,
+        "a-brand-new-shared-secret-of-enough-length",
+    );
     body["baseUrl"] = json!("http://127.0.0.1:1");
     let status = post_install(&app, Some(&Forgery::valid(&app).sign()), &body).await;
     assert_eq!(status, 403);
@@ -204,7 +302,12 @@ async fn uninstall_keeps_the_tenant_but_refuses_its_users_until_reinstalled() {
     app.emulator.uninstall(0).await.expect("uninstall accepted");
 
     assert_eq!(tenant_count(&app), 2);
-    let page = app.client.get(app.emulator.page_url(0, 0).unwrap()).send().await.unwrap();
+    let page = app
+        .client
+        .get(app.emulator.page_url(0, 0).unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 401);
     let in_app = app.get_page("/app/datasources", &session).await;
     assert_eq!(in_app.status(), 401);
@@ -218,7 +321,12 @@ async fn disabled_and_enabled_are_verified_and_applied() {
     let app = spawn_app().await;
 
     app.emulator.disable(0).await.expect("disable accepted");
-    let page = app.client.get(app.emulator.page_url(0, 0).unwrap()).send().await.unwrap();
+    let page = app
+        .client
+        .get(app.emulator.page_url(0, 0).unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 403);
     let body = page.text().await.unwrap();
     assert!(body.contains("disabled"), "{body}");

@@ -72,7 +72,10 @@ async fn a_page_jwt_signed_as_jira_does_is_accepted() {
     // Assert
     assert_eq!(response.status(), 303);
     let location = response.headers()["location"].to_str().unwrap();
-    assert!(location.starts_with("/app/datasources?session="), "{location}");
+    assert!(
+        location.starts_with("/app/datasources?session="),
+        "{location}"
+    );
     assert!(!location.contains(&token), "the Jira JWT is not forwarded");
 }
 
@@ -103,14 +106,69 @@ async fn page_jwts_that_are_forged_expired_or_misbound_are_rejected() {
         ("alg none", alg_none),
         ("HS512", sign(Algorithm::HS512, &secret(&app), &good)),
         ("RS256", sign(Algorithm::RS256, &rsa_key, &good)),
-        ("public key as HMAC secret", sign(Algorithm::HS256, &EncodingKey::from_secret(public_key.as_bytes()), &good)),
-        ("wrong secret", sign(Algorithm::HS256, &EncodingKey::from_secret(b"not-the-secret"), &good)),
-        ("expired", sign(Algorithm::HS256, &secret(&app), &with("exp", json!(now - 600)))),
-        ("missing exp", sign(Algorithm::HS256, &secret(&app), &without("exp"))),
-        ("iat far in the future", sign(Algorithm::HS256, &secret(&app), &with("iat", json!(now + 3600)))),
-        ("wrong qsh", sign(Algorithm::HS256, &secret(&app), &with("qsh", json!(qsh::query_string_hash("GET", "/pages/other", "", &[]))))),
-        ("context qsh", sign(Algorithm::HS256, &secret(&app), &with("qsh", json!("context-qsh")))),
-        ("unknown iss", sign(Algorithm::HS256, &secret(&app), &with("iss", json!("unknown-client-key")))),
+        (
+            "public key as HMAC secret",
+            sign(
+                Algorithm::HS256,
+                &EncodingKey::from_secret(public_key.as_bytes()),
+                &good,
+            ),
+        ),
+        (
+            "wrong secret",
+            sign(
+                Algorithm::HS256,
+                &EncodingKey::from_secret(b"not-the-secret"),
+                &good,
+            ),
+        ),
+        (
+            "expired",
+            sign(
+                Algorithm::HS256,
+                &secret(&app),
+                &with("exp", json!(now - 600)),
+            ),
+        ),
+        (
+            "missing exp",
+            sign(Algorithm::HS256, &secret(&app), &without("exp")),
+        ),
+        (
+            "iat far in the future",
+            sign(
+                Algorithm::HS256,
+                &secret(&app),
+                &with("iat", json!(now + 3600)),
+            ),
+        ),
+        (
+            "wrong qsh",
+            sign(
+                Algorithm::HS256,
+                &secret(&app),
+                &with(
+                    "qsh",
+                    json!(qsh::query_string_hash("GET", "/pages/other", "", &[])),
+                ),
+            ),
+        ),
+        (
+            "context qsh",
+            sign(
+                Algorithm::HS256,
+                &secret(&app),
+                &with("qsh", json!("context-qsh")),
+            ),
+        ),
+        (
+            "unknown iss",
+            sign(
+                Algorithm::HS256,
+                &secret(&app),
+                &with("iss", json!("unknown-client-key")),
+            ),
+        ),
         ("no token", String::new()),
     ];
     for (case, token) in cases {
@@ -118,7 +176,10 @@ async fn page_jwts_that_are_forged_expired_or_misbound_are_rejected() {
         assert_eq!(response.status(), 401, "{case}");
         let body = response.text().await.unwrap();
         assert!(body.contains("<html"), "{case}: errors render as a page");
-        assert!(token.is_empty() || !body.contains(&token), "{case}: token echoed");
+        assert!(
+            token.is_empty() || !body.contains(&token),
+            "{case}: token echoed"
+        );
     }
 }
 
@@ -141,7 +202,10 @@ async fn the_app_frame_has_the_menu_and_a_tenant_specific_csp() {
 
     // Assert
     assert_eq!(response.status(), 200);
-    let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let site = &app.emulator.sites()[0].base_url;
     assert!(csp.contains(&format!("frame-ancestors {site}")), "{csp}");
     assert!(!csp.contains(&app.emulator.sites()[1].base_url), "{csp}");
@@ -160,7 +224,10 @@ async fn the_tokens_menu_opens_the_access_token_tab_and_both_tabs_are_linked() {
     let response = app.get_page("/app/tokens", &session).await;
     assert_eq!(response.status(), 303);
     let location = response.headers()["location"].to_str().unwrap();
-    assert!(location.starts_with("/app/tokens/access?session="), "{location}");
+    assert!(
+        location.starts_with("/app/tokens/access?session="),
+        "{location}"
+    );
 
     let jira_tab = app.get_page("/app/tokens/jira", &session).await;
     assert_eq!(jira_tab.status(), 200);
@@ -215,8 +282,16 @@ async fn tampered_expired_or_foreign_session_tokens_are_rejected() {
         ("swapped tenant", swapped, "opened from Jira"),
         ("flipped signature", flipped, "opened from Jira"),
         ("expired", expired, "Session expired"),
-        ("another installation's session", foreign.token, "opened from Jira"),
-        ("Jira's page JWT used as a session", jira_jwt, "opened from Jira"),
+        (
+            "another installation's session",
+            foreign.token,
+            "opened from Jira",
+        ),
+        (
+            "Jira's page JWT used as a session",
+            jira_jwt,
+            "opened from Jira",
+        ),
     ] {
         let response = app
             .client
@@ -228,7 +303,12 @@ async fn tampered_expired_or_foreign_session_tokens_are_rejected() {
         let body = response.text().await.unwrap();
         assert!(body.contains(expected_text), "{case}: {body}");
     }
-    let missing = app.client.get(app.url("/app/datasources")).send().await.unwrap();
+    let missing = app
+        .client
+        .get(app.url("/app/datasources"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 401);
     assert!(missing.text().await.unwrap().contains("Reload"));
 }

@@ -127,7 +127,10 @@ impl TestApp {
 
     fn with_session(&self, path: &str, session: &Session) -> String {
         let separator = if path.contains('?') { '&' } else { '?' };
-        format!("{}{}{}session={}", self.address, path, separator, session.token)
+        format!(
+            "{}{}{}session={}",
+            self.address, path, separator, session.token
+        )
     }
 
     pub async fn get_page(&self, path: &str, session: &Session) -> reqwest::Response {

@@ -73,9 +73,24 @@ async fn responses_carry_referrer_policy_nosniff_and_a_frame_ancestors_csp() {
 #[tokio::test]
 async fn static_assets_are_served_locally() {
     let app = spawn_app().await;
-    let css = app.client.get(app.url("/static/css/app.css")).send().await.unwrap();
+    let css = app
+        .client
+        .get(app.url("/static/css/app.css"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(css.status(), 200);
-    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
-    let missing = app.client.get(app.url("/static/../Cargo.toml")).send().await.unwrap();
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    let missing = app
+        .client
+        .get(app.url("/static/../Cargo.toml"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
 }
