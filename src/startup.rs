@@ -12,6 +12,7 @@ use crate::connect::install_keys::InstallKeys;
 use crate::connect::tenants::SHARED_SECRET_PURPOSE;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::db::{self, DbError, Pool};
+use crate::jira::client::{JiraClient, JiraClientConfig, RetryPolicy};
 use crate::settings::Settings;
 use crate::{routes, security, telemetry};
 
@@ -29,8 +30,9 @@ pub struct AppState {
     pub jira_tokens: Sealer,
     pub session_key: [u8; 32],
     pub install_keys: InstallKeys,
-    /// For calls to Jira sites: never follows redirects, so a call cannot leave the tenant's origin.
-    pub jira_http: reqwest::Client,
+    /// Calls Jira sites as a user; never follows redirects, so a call cannot leave the tenant's
+    /// origin.
+    pub jira: JiraClient,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,11 +103,19 @@ impl Application {
 
         let base_url = settings.base_url_str();
         let state = web::Data::new(AppState {
-            install_keys: InstallKeys::new(settings.install_keys_url.clone(), outbound.clone()),
+            install_keys: InstallKeys::new(settings.install_keys_url.clone(), outbound),
             tenant_secrets: master.sealer(SHARED_SECRET_PURPOSE),
             jira_tokens: master.sealer(JIRA_TOKEN_PURPOSE),
             session_key: master.derive(SESSION_KEY_PURPOSE),
-            jira_http: outbound,
+            jira: JiraClient::new(
+                JiraClientConfig {
+                    connect_timeout: settings.outbound_timeout,
+                    request_timeout: settings.outbound_timeout,
+                    retry: RetryPolicy::default(),
+                },
+                clock,
+            )
+            .map_err(|e| StartupError::HttpClient(e.to_string()))?,
             settings,
             pool,
             clock,
