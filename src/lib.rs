@@ -2,3 +2,4 @@
 pub mod clock;
 pub mod connect;
 pub mod crypto;
+pub mod emulator;

@@ -1,0 +1,5 @@
+//! A local Jira Cloud emulator: real HTTP servers on loopback that play one or more Jira Cloud
+//! sites, so the app can be tried by hand and tested end to end with no Atlassian account.
+
+pub mod config;
+pub mod directory;
