@@ -3,3 +3,5 @@
 
 pub mod config;
 pub mod directory;
+pub mod dataset;
+pub mod fields;
