@@ -5,3 +5,5 @@ pub mod config;
 pub mod directory;
 pub mod dataset;
 pub mod fields;
+pub mod jql;
+pub mod jql_eval;
