@@ -7,3 +7,5 @@ pub mod dataset;
 pub mod fields;
 pub mod jql;
 pub mod jql_eval;
+mod search;
+mod stats;
