@@ -15,3 +15,4 @@ mod faults;
 mod install;
 mod signing;
 mod state;
+mod rest;
