@@ -24,8 +24,9 @@
 //! let stats = emulator.stats();            // per-endpoint counts, 429s sent, concurrency…
 //! let truth = emulator.dataset(0)?.issue(0); // ground truth to compare exports with
 //! emulator.uninstall(0).await?;
+//! # let _ = (alice, secret, iframe, stats, truth);
 //! emulator.stop().await;
-//! # let _ = (alice, secret, iframe, stats, truth); Ok(()) }
+//! # Ok(()) }
 //! ```
 //!
 //! Other calls: `enable`/`disable(site)`, `is_installed(site)`, `install_keys_url()`,
