@@ -211,6 +211,11 @@ fn record(site: &SiteRuntime, action: &str, result: &Result<(), EmulatorError>) 
             tracing::info!(site = %site.info.name, action, "lifecycle callback accepted");
             format!("{action}: OK")
         }
+        // An app that is not up yet is routine (the binary retries); other failures are news.
+        Err(error @ EmulatorError::Descriptor { .. }) => {
+            tracing::debug!(site = %site.info.name, action, error = %error, "app descriptor unavailable");
+            format!("{action} failed: {error}")
+        }
         Err(error) => {
             tracing::warn!(site = %site.info.name, action, error = %error, "lifecycle callback failed");
             format!("{action} failed: {error}")
