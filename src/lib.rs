@@ -4,6 +4,7 @@ pub mod clock;
 pub mod connect;
 pub mod crypto;
 pub mod db;
+pub mod emulator;
 pub mod error;
 pub mod health;
 pub mod jira;
