@@ -2,3 +2,4 @@
 //! Jira credential. `domain` holds the pure types; the store and pages build on top of it.
 
 pub mod domain;
+pub mod store;
