@@ -6,6 +6,7 @@ pub mod connect;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod feed;
 pub mod health;
 pub mod pages;
 pub mod routes;
