@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod feed;
 pub mod health;
+pub mod jira;
 pub mod pages;
 pub mod routes;
 pub mod security;

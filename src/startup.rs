@@ -12,6 +12,7 @@ use crate::connect::install_keys::InstallKeys;
 use crate::connect::tenants::SHARED_SECRET_PURPOSE;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::db::{self, DbError, Pool};
+use crate::jira::client::{JiraClient, JiraClientConfig, RetryPolicy};
 use crate::settings::Settings;
 use crate::{routes, security, telemetry};
 
@@ -29,8 +30,9 @@ pub struct AppState {
     pub jira_tokens: Sealer,
     pub session_key: [u8; 32],
     pub install_keys: InstallKeys,
-    /// For calls to Jira sites: never follows redirects, so a call cannot leave the tenant's origin.
-    pub jira_http: reqwest::Client,
+    /// Calls Jira sites as a user; never follows redirects, so a call cannot leave the tenant's
+    /// origin.
+    pub jira: JiraClient,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +57,7 @@ pub enum StartupError {
 
 pub struct Application {
     port: u16,
+    base_url: String,
     server: Server,
 }
 
@@ -64,7 +67,10 @@ impl Application {
     }
 
     /// As [`Application::build`], with a clock tests can shift.
-    pub fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+    ///
+    /// A `BASE_URL` with port 0 (e.g. `http://127.0.0.1:0`, used by tests) follows the port the
+    /// listener actually bound, so the descriptor and JWT audience name the real address.
+    pub fn build_with_clock(mut settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
             path: settings.data_dir.display().to_string(),
             source,
@@ -90,13 +96,26 @@ impl Application {
                 source,
             })?
             .port();
+        if settings.base_url.port() == Some(0) {
+            // Setting a port on an http(s) URL cannot fail.
+            let _ = settings.base_url.set_port(Some(port));
+        }
 
+        let base_url = settings.base_url_str();
         let state = web::Data::new(AppState {
-            install_keys: InstallKeys::new(settings.install_keys_url.clone(), outbound.clone()),
+            install_keys: InstallKeys::new(settings.install_keys_url.clone(), outbound),
             tenant_secrets: master.sealer(SHARED_SECRET_PURPOSE),
             jira_tokens: master.sealer(JIRA_TOKEN_PURPOSE),
             session_key: master.derive(SESSION_KEY_PURPOSE),
-            jira_http: outbound,
+            jira: JiraClient::new(
+                JiraClientConfig {
+                    connect_timeout: settings.outbound_timeout,
+                    request_timeout: settings.outbound_timeout,
+                    retry: RetryPolicy::default(),
+                },
+                clock,
+            )
+            .map_err(|e| StartupError::HttpClient(e.to_string()))?,
             settings,
             pool,
             clock,
@@ -121,11 +140,20 @@ impl Application {
             source,
         })?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            base_url,
+            server,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The base URL the app serves under (after port-0 resolution).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -1,1 +1,9 @@
+//! The one integration-test binary. Each test gets its own app (port 0, own SQLite file) and its
+//! own Jira emulator on loopback, and talks to both over real HTTP.
 
+mod helpers;
+
+mod connect_descriptor;
+mod connect_lifecycle;
+mod connect_pages;
+mod startup;

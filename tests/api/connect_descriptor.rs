@@ -1,0 +1,58 @@
+//! The served descriptor is what Jira installs from: it must satisfy Atlassian's schema.
+
+use crate::helpers::spawn_app;
+
+fn descriptor_schema() -> serde_json::Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/reference/connect-descriptor-jira-schema.json"
+    );
+    let text =
+        std::fs::read_to_string(path).expect("the shared descriptor schema is beside the repo");
+    serde_json::from_str(&text).expect("the schema is JSON")
+}
+
+#[tokio::test]
+async fn served_descriptor_validates_against_the_jira_descriptor_schema() {
+    // Arrange
+    let app = spawn_app().await;
+    let validator = jsonschema::validator_for(&descriptor_schema()).expect("a valid schema");
+
+    // Act
+    let response = app
+        .client
+        .get(app.url("/atlassian-connect.json"))
+        .send()
+        .await
+        .unwrap();
+
+    // Assert
+    assert_eq!(response.status(), 200);
+    let descriptor: serde_json::Value = response.json().await.unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&descriptor)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "schema errors: {errors:#?}");
+    assert_eq!(descriptor["baseUrl"], app.address.as_str());
+    assert_eq!(descriptor["authentication"]["type"], "jwt");
+    assert_eq!(descriptor["apiMigrations"]["signed-install"], true);
+    assert_eq!(descriptor["apiMigrations"]["context-qsh"], true);
+    assert_eq!(descriptor["apiMigrations"]["gdpr"], true);
+    assert_eq!(descriptor["scopes"], serde_json::json!(["READ"]));
+    assert_eq!(
+        descriptor["modules"]["generalPages"][0]["location"],
+        "system.top.navigation.bar"
+    );
+    for event in ["installed", "uninstalled", "enabled", "disabled"] {
+        assert!(descriptor["lifecycle"][event].is_string(), "{event}");
+    }
+}
+
+#[tokio::test]
+async fn the_schema_check_rejects_a_broken_descriptor() {
+    // A sanity check that the validation above can fail.
+    let validator = jsonschema::validator_for(&descriptor_schema()).unwrap();
+    let broken = serde_json::json!({"key": "has spaces!", "baseUrl": "ftp://x", "authentication": {"type": "jwt"}});
+    assert!(!validator.is_valid(&broken));
+}

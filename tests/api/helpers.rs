@@ -1,0 +1,193 @@
+//! Test harness: spawns the Jira emulator and the app wired to each other, and signs requests the
+//! way Jira does.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use jira_bi_connector::clock::Clock;
+use jira_bi_connector::connect::qsh;
+use jira_bi_connector::emulator::{Emulator, EmulatorConfig};
+use jira_bi_connector::settings::Settings;
+use jira_bi_connector::startup::Application;
+use reqwest::redirect::Policy;
+
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`, also the app's BASE_URL.
+    pub address: String,
+    pub db_path: PathBuf,
+    pub data_dir: tempfile::TempDir,
+    pub emulator: Emulator,
+    /// Follows no redirects, so tests see exactly what the app answered.
+    pub client: reqwest::Client,
+}
+
+/// A signed-in Jira user inside the app: the session token from the real page-load flow.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub token: String,
+    pub site: usize,
+    pub user: usize,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with_clock(Clock::system()).await
+}
+
+/// An app whose clock runs at `clock` (e.g. days ahead, to see tokens expire).
+pub async fn spawn_app_with_clock(clock: Clock) -> TestApp {
+    let app = spawn_app_without_installs(clock).await;
+    for site in 0..app.emulator.sites().len() {
+        app.emulator
+            .install(site)
+            .await
+            .expect("the emulator installs the app");
+    }
+    app
+}
+
+/// An app and an emulator that know each other, with nothing installed yet.
+pub async fn spawn_app_without_installs(clock: Clock) -> TestApp {
+    jira_bi_connector::telemetry::init();
+    let emulator = Emulator::start(EmulatorConfig {
+        site_ports: vec![0, 0],
+        signing_key_pem: Some(test_install_key().to_owned()),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("the emulator starts");
+    let data_dir = tempfile::tempdir().expect("a temp dir");
+    let db_path = data_dir.path().join("app.sqlite3");
+    let allowed = emulator
+        .sites()
+        .iter()
+        .map(|site| site.base_url.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    let vars = [
+        ("BASE_URL", "http://127.0.0.1:0".to_owned()),
+        ("BIND_ADDRESS", "127.0.0.1:0".to_owned()),
+        ("DATA_DIR", data_dir.path().display().to_string()),
+        ("INSTALL_KEYS_URL", emulator.install_keys_url()),
+        ("ALLOWED_JIRA_HOSTS", allowed),
+    ];
+    let settings = Settings::from_lookup(|name| {
+        vars.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    })
+    .expect("valid test settings");
+    let application =
+        Application::build_with_clock(settings, clock).expect("the application builds");
+    let address = application.base_url().to_owned();
+    tokio::spawn(application.run_until_stopped());
+    emulator.set_app_url(&address);
+    TestApp {
+        address,
+        db_path,
+        data_dir,
+        emulator,
+        client: reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .expect("a reqwest client"),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Opens the app from Jira's Apps menu as `user` of `site` and returns the session it gets.
+    pub async fn sign_in(&self, site: usize, user: usize) -> Session {
+        let page_url = self
+            .emulator
+            .page_url(site, user)
+            .expect("the emulator signs a page URL");
+        let response = self
+            .client
+            .get(&page_url)
+            .send()
+            .await
+            .expect("the page loads");
+        assert_eq!(response.status(), 303, "page load is accepted");
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .expect("a redirect into the app")
+            .to_owned();
+        let token = qsh::parse_params(location.split_once('?').map(|(_, q)| q).unwrap_or(""))
+            .into_iter()
+            .find(|(name, _)| name == "session")
+            .map(|(_, value)| value)
+            .expect("the redirect carries a session token");
+        Session { token, site, user }
+    }
+
+    fn with_session(&self, path: &str, session: &Session) -> String {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        format!(
+            "{}{}{}session={}",
+            self.address, path, separator, session.token
+        )
+    }
+
+    pub async fn get_page(&self, path: &str, session: &Session) -> reqwest::Response {
+        self.client
+            .get(self.with_session(path, session))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post_form(
+        &self,
+        path: &str,
+        session: &Session,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .post(self.with_session(path, session))
+            .form(form)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// A direct connection to the app's SQLite file, for assertions on what is stored.
+    pub fn db(&self) -> diesel::SqliteConnection {
+        use diesel::Connection;
+        diesel::SqliteConnection::establish(&self.db_path.display().to_string())
+            .expect("open the test database")
+    }
+}
+
+/// One RSA key for every emulator in this test run: key generation is slow in debug builds.
+pub fn test_install_key() -> &'static str {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| generate_rsa_pem())
+}
+
+/// A second key that no key server knows, for forged installs.
+pub fn other_rsa_key() -> &'static str {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| generate_rsa_pem())
+}
+
+fn generate_rsa_pem() -> String {
+    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("RSA keygen");
+    key.to_pkcs8_pem(LineEnding::LF)
+        .expect("PEM encoding")
+        .to_string()
+}
+
+/// The public half of a private PKCS#8 PEM.
+pub fn public_pem(private_pem: &str) -> String {
+    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem).expect("a private key");
+    rsa::RsaPublicKey::from(&key)
+        .to_public_key_pem(LineEnding::LF)
+        .expect("PEM encoding")
+}
