@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access_tokens;
 mod connect_descriptor;
 mod connect_lifecycle;
 mod connect_pages;
