@@ -25,7 +25,7 @@ use crate::crypto::SecretString;
 use crate::db;
 use crate::error::AppError;
 use crate::startup::AppState;
-use crate::tokens::domain::PresentedToken;
+use crate::tokens::domain::{PresentedToken, is_expired_at};
 use crate::tokens::store;
 
 /// The challenge sent with every 401 from a feed.
@@ -151,7 +151,7 @@ async fn authenticate(
     if !presented.matches(&credential.secret_hash) {
         return Err(rejected(Rejection::Invalid, "wrong secret"));
     }
-    if crate::tokens::domain::is_expired_at(credential.expires_on.map(|e| e.date()), now) {
+    if is_expired_at(credential.expires_on.map(|e| e.date()), now) {
         return Err(rejected(Rejection::Invalid, "expired"));
     }
     if !tenant.is_active() {
