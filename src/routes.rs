@@ -4,8 +4,10 @@
 use actix_web::web;
 
 use crate::connect::{descriptor, lifecycle};
+use crate::feed::whoami;
 use crate::pages::{datasources, main_page, tokens};
 use crate::startup::AppState;
+use crate::tokens::pages as access_tokens;
 use crate::{health, static_files};
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
@@ -25,6 +27,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             // In-app pages (our session token): JiraUser extractor.
             .service(datasources::list)
             .service(tokens::tokens_root)
-            .service(tokens::jira_tab),
+            .service(tokens::jira_tab)
+            .service(access_tokens::list::list)
+            .service(access_tokens::create::create)
+            .service(access_tokens::revoke::confirm)
+            .service(access_tokens::revoke::revoke)
+            // BI clients (personal access token as Basic password or Bearer): TokenOwner extractor.
+            .service(whoami::whoami),
     );
 }

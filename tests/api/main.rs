@@ -4,6 +4,7 @@
 mod browser;
 mod helpers;
 
+mod access_tokens;
 mod connect_descriptor;
 mod connect_lifecycle;
 mod connect_pages;
