@@ -10,3 +10,4 @@ mod connect_lifecycle;
 mod connect_pages;
 mod emulator;
 mod startup;
+mod ui;
