@@ -3,6 +3,7 @@
 //! frame it. Errors render as proper pages ([`PageError`]), never as a raw body.
 
 pub mod datasources;
+pub mod form;
 pub mod main_page;
 pub mod tokens;
 
