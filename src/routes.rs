@@ -6,7 +6,7 @@ use actix_web::web;
 use crate::connect::{descriptor, lifecycle};
 use crate::pages::{datasources, main_page, tokens};
 use crate::startup::AppState;
-use crate::{health, static_files};
+use crate::{health, jira, static_files};
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
     cfg.service(
@@ -25,6 +25,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             // In-app pages (our session token): JiraUser extractor.
             .service(datasources::list)
             .service(tokens::tokens_root)
-            .service(tokens::jira_tab),
+            .service(jira::tab::show)
+            .service(jira::tab::validate_and_save)
+            .service(jira::revoke::confirm)
+            .service(jira::revoke::revoke),
     );
 }
