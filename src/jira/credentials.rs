@@ -120,3 +120,6 @@ pub async fn note_jira_error(
     }
     err
 }
+
+#[cfg(test)]
+mod tests;

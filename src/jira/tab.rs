@@ -78,14 +78,29 @@ pub async fn show(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let notice = qsh::parse_params(req.query_string())
+    let flag = qsh::parse_params(req.query_string())
         .into_iter()
         .find_map(|(name, _)| match name.as_str() {
-            "saved" => Some("Your Jira API token is validated and saved."),
-            "revoked" => Some("Your Jira API token was revoked and deleted."),
+            "saved" | "revoked" => Some(name),
             _ => None,
         });
-    Ok(render(&state, &user, StatusCode::OK, notice, FormView::default()).await?)
+    let status = load_status(&state, &user).await?;
+    // The flag only chooses the wording; the notice must agree with what is stored.
+    let notice = match (flag.as_deref(), &status) {
+        (Some("saved"), Status::Saved { .. }) => {
+            Some("Your Jira API token is validated and saved.")
+        }
+        (Some("revoked"), Status::NotSaved) => Some("Your Jira API token was revoked and deleted."),
+        _ => None,
+    };
+    Ok(render_with(
+        &state,
+        &user,
+        StatusCode::OK,
+        status,
+        notice,
+        FormView::default(),
+    )?)
 }
 
 #[post("/app/tokens/jira")]
@@ -95,7 +110,7 @@ pub async fn validate_and_save(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let failed = |status, form| render(&state, &user, status, None, form);
+    let failed = |status, form| render(&state, &user, status, form);
     let fields = match FormFields::read(&req, payload, MAX_FORM_BYTES).await {
         Ok(fields) => fields,
         Err(err) => {
@@ -194,14 +209,25 @@ pub async fn validate_and_save(
         .finish())
 }
 
+/// The tab after a failed submission, with the current status.
 async fn render(
     state: &web::Data<AppState>,
     user: &JiraUser,
     http_status: StatusCode,
-    notice: Option<&'static str>,
     form: FormView,
 ) -> Result<HttpResponse, AppError> {
     let status = load_status(state, user).await?;
+    render_with(state, user, http_status, status, None, form)
+}
+
+fn render_with(
+    state: &AppState,
+    user: &JiraUser,
+    http_status: StatusCode,
+    status: Status,
+    notice: Option<&'static str>,
+    form: FormView,
+) -> Result<HttpResponse, AppError> {
     let page = JiraTokenTab {
         layout: Layout::new(state, user, "Jira API Token", Nav::Tokens)?,
         tab: TokenTab::Jira,
