@@ -6,4 +6,5 @@ mod helpers;
 mod connect_descriptor;
 mod connect_lifecycle;
 mod connect_pages;
+mod jira_token;
 mod startup;
