@@ -1,10 +1,13 @@
 #![forbid(unsafe_code)]
 //! BI Connector for Jira: an Atlassian Connect add-on that serves Jira data to BI tools.
+pub mod audit;
 pub mod clock;
 pub mod connect;
 pub mod crypto;
 pub mod db;
+pub mod emulator;
 pub mod error;
+pub mod feed;
 pub mod health;
 pub mod jira;
 pub mod pages;

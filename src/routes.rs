@@ -4,8 +4,10 @@
 use actix_web::web;
 
 use crate::connect::{descriptor, lifecycle};
+use crate::feed::whoami;
 use crate::pages::{datasources, main_page, tokens};
 use crate::startup::AppState;
+use crate::tokens::pages as access_tokens;
 use crate::{health, jira, static_files};
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
@@ -28,6 +30,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             .service(jira::tab::show)
             .service(jira::tab::validate_and_save)
             .service(jira::revoke::confirm)
-            .service(jira::revoke::revoke),
+            .service(jira::revoke::revoke)
+            .service(access_tokens::list::list)
+            .service(access_tokens::create::create)
+            .service(access_tokens::revoke::confirm)
+            .service(access_tokens::revoke::revoke)
+            // BI clients (personal access token as Basic password or Bearer): TokenOwner extractor.
+            .service(whoami::whoami),
     );
 }

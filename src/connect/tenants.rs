@@ -111,6 +111,16 @@ pub fn find_by_client_key(conn: &mut Conn, client_key: &str) -> Result<Option<Te
         .transpose()
 }
 
+pub fn find_by_id(conn: &mut Conn, id: i64) -> Result<Option<Tenant>, AppError> {
+    tenants::table
+        .filter(tenants::id.eq(id))
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Tenant::from_row)
+        .transpose()
+}
+
 pub fn find_row(conn: &mut Conn, client_key: &str) -> Result<Option<TenantRow>, AppError> {
     Ok(tenants::table
         .filter(tenants::client_key.eq(client_key))

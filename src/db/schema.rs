@@ -18,6 +18,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    access_tokens (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> Text,
+        token_id -> Text,
+        secret_hash -> Binary,
+        label -> Text,
+        label_normalized -> Text,
+        last_used_at -> Nullable<BigInt>,
+        created_at -> Nullable<BigInt>,
+        expires_on -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> Text,
+        action -> Text,
+        subject -> Text,
+        ip -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    token_form_submissions (form_id) {
+        form_id -> Text,
+        tenant_id -> BigInt,
+        account_id -> Text,
+        submitted_at -> BigInt,
+    }
+}
+
+diesel::table! {
     jira_api_tokens (id) {
         id -> BigInt,
         tenant_id -> BigInt,

@@ -3,12 +3,12 @@
 //! user's own row: the session decides whose token it is, the request cannot name another.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
 use crate::connect::auth::JiraUser;
 use crate::db;
-use crate::jira::tab::{Status, TAB_PATH, load_status};
+use crate::jira::tab::{Status, TAB_PATH, actor, load_status};
 use crate::jira::token_store;
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
@@ -43,10 +43,15 @@ pub async fn confirm(
 }
 
 #[post("/app/tokens/jira/revoke")]
-pub async fn revoke(user: JiraUser, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    let (tenant_id, account_id) = (user.tenant.id, user.account_id.clone());
+pub async fn revoke(
+    user: JiraUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let owner = actor(&user, &req);
+    let now = state.clock.now();
     let deleted = db::run(&state.pool, move |conn| {
-        token_store::delete(conn, tenant_id, &account_id)
+        token_store::delete(conn, &owner, now)
     })
     .await?;
     if deleted {

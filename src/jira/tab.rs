@@ -8,6 +8,7 @@ use askama::Template;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
+use crate::audit::Actor;
 use crate::connect::auth::JiraUser;
 use crate::connect::qsh;
 use crate::db;
@@ -18,12 +19,16 @@ use crate::jira::api_token::{
 };
 use crate::jira::client::JiraSite;
 use crate::jira::token_store::{self, ValidatedToken};
-use crate::pages::form::{FormFields, MAX_FORM_BYTES};
+use crate::pages::form_body::{Field, read_form};
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
 use crate::startup::AppState;
 
 pub(crate) const TAB_PATH: &str = "/app/tokens/jira";
+
+/// A field whose bytes were not UTF-8 (the browser always sends UTF-8, so something mangled it).
+const UNREADABLE_CHARACTERS: &str =
+    "This contains characters that could not be read. Type or paste it again.";
 
 /// What the status indicator shows.
 pub(crate) enum Status {
@@ -111,37 +116,55 @@ pub async fn validate_and_save(
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     let failed = |status, form| render(&state, &user, status, form);
-    let fields = match FormFields::read(&req, payload, MAX_FORM_BYTES).await {
+    let fields = match read_form(&req, payload).await {
         Ok(fields) => fields,
         Err(err) => {
             let form = FormView {
                 failure: Some(err.to_string()),
                 ..FormView::default()
             };
-            return Ok(failed(StatusCode::BAD_REQUEST, form).await?);
+            return Ok(failed(err.status(), form).await?);
         }
     };
-    let (raw_email, raw_token) = match (fields.required("email"), fields.required("api_token")) {
-        (Ok(email), Ok(token)) => (email, token),
-        (Err(err), _) | (_, Err(err)) => {
-            let form = FormView {
-                failure: Some(err.to_string()),
-                ..FormView::default()
-            };
-            return Ok(failed(StatusCode::BAD_REQUEST, form).await?);
-        }
+    let (email_field, token_field) = (fields.field("email"), fields.field("api_token"));
+    if email_field == Field::Missing || token_field == Field::Missing {
+        let form = FormView {
+            failure: Some(
+                "The form arrived without its Email or API token field. Reload the page and try \
+                 again."
+                    .to_owned(),
+            ),
+            ..FormView::default()
+        };
+        return Ok(failed(StatusCode::BAD_REQUEST, form).await?);
+    }
+    let echoed_email: String = email_field.typed().trim().chars().take(254).collect();
+    let email = match &email_field {
+        Field::Text(raw) => JiraEmail::parse(raw),
+        _ => Err(UNREADABLE_CHARACTERS),
     };
-    let echoed_email: String = raw_email.trim().chars().take(254).collect();
-    let (email, token) = match (JiraEmail::parse(raw_email), JiraApiToken::parse(raw_token)) {
+    let token = match &token_field {
+        Field::Text(raw) => JiraApiToken::parse(raw),
+        _ => Err(UNREADABLE_CHARACTERS),
+    };
+    let (email, token) = match (email, token) {
         (Ok(email), Ok(token)) => (email, token),
         (email, token) => {
+            let unreadable = [&email_field, &token_field]
+                .iter()
+                .any(|field| matches!(field, Field::NotUtf8 { .. }));
             let form = FormView {
                 email: echoed_email,
                 email_error: email.err(),
                 token_error: token.err(),
                 ..FormView::default()
             };
-            return Ok(failed(StatusCode::UNPROCESSABLE_ENTITY, form).await?);
+            let status = if unreadable {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            return Ok(failed(status, form).await?);
         }
     };
 
@@ -181,15 +204,14 @@ pub async fn validate_and_save(
     };
 
     let sealer = state.jira_tokens.clone();
-    let (tenant_id, account_id) = (user.tenant.id, user.account_id.clone());
+    let owner = actor(&user, &req);
     let validated_at = state.clock.now();
     db::run(&state.pool, move |conn| {
         token_store::save(
             conn,
             &sealer,
+            &owner,
             &ValidatedToken {
-                tenant_id,
-                account_id: &account_id,
                 email: &email,
                 token: &token,
                 display_name: &account.display_name,
@@ -207,6 +229,15 @@ pub async fn validate_and_save(
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", layout.link(&format!("{TAB_PATH}?saved=1"))))
         .finish())
+}
+
+/// The signed-in user as the owner of the token and the actor in the audit trail.
+pub(crate) fn actor(user: &JiraUser, req: &HttpRequest) -> Actor {
+    Actor {
+        tenant_id: user.tenant.id,
+        account_id: user.account_id.clone(),
+        ip: req.peer_addr().map(|addr| addr.ip()),
+    }
 }
 
 /// The tab after a failed submission, with the current status.

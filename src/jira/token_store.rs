@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
+use crate::audit::{self, Actor, AuditAction};
 use crate::connect::auth::AccountId;
 use crate::crypto::{CryptoError, Sealer, constant_time_eq};
 use crate::db::Conn;
@@ -13,10 +14,8 @@ use crate::error::AppError;
 use crate::jira::api_token::{JiraApiToken, JiraEmail};
 use crate::jira::client::JiraCredentials;
 
-/// A token that Jira just accepted for `account_id`, ready to be stored.
+/// A token that Jira just accepted as the signed-in user's own, ready to be stored for them.
 pub struct ValidatedToken<'a> {
-    pub tenant_id: i64,
-    pub account_id: &'a AccountId,
     pub email: &'a JiraEmail,
     pub token: &'a JiraApiToken,
     pub display_name: &'a str,
@@ -106,16 +105,21 @@ fn from_unix(seconds: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// Saves `token` for its user, replacing any previous token (and clearing a rejection) in one
-/// upsert inside an immediate transaction.
-pub fn save(conn: &mut Conn, sealer: &Sealer, token: &ValidatedToken<'_>) -> Result<(), AppError> {
+/// Saves `token` as `owner`'s, replacing any previous token (and clearing a rejection) in one
+/// upsert, recorded in the audit trail in the same immediate transaction.
+pub fn save(
+    conn: &mut Conn,
+    sealer: &Sealer,
+    owner: &Actor,
+    token: &ValidatedToken<'_>,
+) -> Result<(), AppError> {
     let sealed = sealer.seal(
         token.token.secret().expose(),
-        &associated_data(token.tenant_id, token.account_id.as_str()),
+        &associated_data(owner.tenant_id, owner.account_id.as_str()),
     )?;
     let row = NewRow {
-        tenant_id: token.tenant_id,
-        account_id: token.account_id.as_str(),
+        tenant_id: owner.tenant_id,
+        account_id: owner.account_id.as_str(),
         email: token.email.as_str(),
         display_name: token.display_name,
         token_sealed: &sealed,
@@ -128,10 +132,15 @@ pub fn save(conn: &mut Conn, sealer: &Sealer, token: &ValidatedToken<'_>) -> Res
             .on_conflict((jira_api_tokens::tenant_id, jira_api_tokens::account_id))
             .do_update()
             .set(&row)
-            .execute(conn)
-            .map(|_| ())
-    })?;
-    Ok(())
+            .execute(conn)?;
+        audit::record(
+            conn,
+            owner,
+            AuditAction::JiraApiTokenSaved,
+            token.display_name,
+            token.validated_at,
+        )
+    })
 }
 
 /// The user's saved token, if any.
@@ -149,15 +158,27 @@ pub fn find(
         .map(SavedToken::from_row))
 }
 
-/// Deletes the user's saved token; true if there was one.
-pub fn delete(conn: &mut Conn, tenant_id: i64, account_id: &AccountId) -> Result<bool, AppError> {
-    let deleted = diesel::delete(
-        jira_api_tokens::table
-            .filter(jira_api_tokens::tenant_id.eq(tenant_id))
-            .filter(jira_api_tokens::account_id.eq(account_id.as_str())),
-    )
-    .execute(conn)?;
-    Ok(deleted > 0)
+/// Deletes `owner`'s saved token (audited); true if there was one.
+pub fn delete(conn: &mut Conn, owner: &Actor, now: OffsetDateTime) -> Result<bool, AppError> {
+    conn.immediate_transaction(|conn| {
+        let Some(saved) = find(conn, owner.tenant_id, &owner.account_id)? else {
+            return Ok(false);
+        };
+        diesel::delete(
+            jira_api_tokens::table
+                .filter(jira_api_tokens::tenant_id.eq(owner.tenant_id))
+                .filter(jira_api_tokens::account_id.eq(owner.account_id.as_str())),
+        )
+        .execute(conn)?;
+        audit::record(
+            conn,
+            owner,
+            AuditAction::JiraApiTokenRevoked,
+            &saved.display_name,
+            now,
+        )?;
+        Ok(true)
+    })
 }
 
 /// Records that Jira answered 401 to `rejected`, but only if those are still the saved

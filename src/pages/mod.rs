@@ -3,7 +3,7 @@
 //! frame it. Errors render as proper pages ([`PageError`]), never as a raw body.
 
 pub mod datasources;
-pub mod form;
+pub mod form_body;
 pub mod main_page;
 pub mod tokens;
 

@@ -31,7 +31,9 @@ use std::fmt;
 use time::macros::time;
 use time::{Date, Month, OffsetDateTime, UtcOffset};
 
-use crate::crypto::{CryptoError, SecretString, constant_time_eq, random_bytes, sha256};
+use crate::crypto::{
+    CryptoError, SecretString, constant_time_eq, random_bytes, random_token, sha256,
+};
 
 /// A user may hold at most this many tokens (active or expired, until deleted).
 pub const MAX_TOKENS_PER_USER: usize = 25;
@@ -328,6 +330,11 @@ impl ExpiryDate {
         Self(date)
     }
 
+    /// An expiry read back from the store as text (`YYYY-MM-DD`); past dates are fine here.
+    pub fn parse_stored(raw: &str) -> Result<Self, &'static str> {
+        Self::parse(raw, Date::MIN)?.ok_or(EXPIRY_FORMAT_MESSAGE)
+    }
+
     pub fn date(&self) -> Date {
         self.0
     }
@@ -345,6 +352,37 @@ impl ExpiryDate {
 impl fmt::Display for ExpiryDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// The one-time id carried by a "Create token" form. The store records each submitted id, so a
+/// reload or a double click of the same form cannot mint a second token. It needs no signature:
+/// it only protects users from their own browser, and sessions never travel in cookies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormId(String);
+
+/// 16 random bytes in unpadded base64url.
+const FORM_ID_LEN: usize = 22;
+
+impl FormId {
+    pub fn generate() -> Result<Self, CryptoError> {
+        Ok(Self(random_token::<16>()?))
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let shaped = raw.len() == FORM_ID_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if shaped {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("This form is incomplete or out of date")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -712,6 +750,31 @@ mod tests {
         assert!(!is_expired_at(expiry, datetime!(2025-06-21 01:00 +02:00)));
         let stored = ExpiryDate::from_stored(date!(2025 - 06 - 20));
         assert!(stored.is_expired_at(datetime!(2025-06-21 00:00 UTC)));
+    }
+
+    #[test]
+    fn stored_expiry_may_lie_in_the_past() {
+        let stored = ExpiryDate::parse_stored("2001-02-03").unwrap();
+        assert_eq!(stored.date(), date!(2001 - 02 - 03));
+        assert!(ExpiryDate::parse_stored("").is_err());
+        assert!(ExpiryDate::parse_stored("2001-02-30").is_err());
+    }
+
+    #[test]
+    fn form_ids_are_random_and_round_trip() {
+        let a = FormId::generate().unwrap();
+        let b = FormId::generate().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(FormId::parse(a.as_str()), Ok(a));
+        for bad in [
+            "",
+            "short",
+            &"a".repeat(23),
+            "aaaaaaaaaaaaaaaaaaaa+/",
+            "ééééééééééé",
+        ] {
+            assert!(FormId::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -7,9 +7,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use crate::helpers::{
-    TestApp, other_rsa_key, spawn_app, spawn_app_without_installs, test_install_key,
-};
+use crate::helpers::{TestApp, other_rsa_key, spawn_app, spawn_app_without_installs};
 
 const INSTALLED: &str = "/lifecycle/installed";
 
@@ -28,40 +26,42 @@ fn install_body(app: &TestApp, client_key: &str, secret: &str) -> serde_json::Va
     })
 }
 
-struct Forgery<'a> {
-    key_pem: &'a str,
-    kid: String,
-    iss: String,
-    aud: String,
-    qsh: String,
-    iat: OffsetDateTime,
+/// Claims of a correct install token for site 0, to be spoiled one field at a time.
+fn install_claims(app: &TestApp) -> serde_json::Value {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    json!({
+        "iss": app.emulator.sites()[0].client_key,
+        "aud": [app.address],
+        "qsh": qsh::query_string_hash("POST", INSTALLED, "", &[]),
+        "iat": now,
+        "exp": now + 180,
+    })
 }
 
-impl<'a> Forgery<'a> {
-    /// A correctly signed install token for site 0, to be spoiled one field at a time.
-    fn valid(app: &TestApp) -> Self {
-        Self {
-            key_pem: test_install_key(),
-            kid: app.emulator.install_kid().to_owned(),
-            iss: app.emulator.sites()[0].client_key.clone(),
-            aud: app.address.clone(),
-            qsh: qsh::query_string_hash("POST", INSTALLED, "", &[]),
-            iat: OffsetDateTime::now_utc(),
-        }
-    }
+fn with(claims: &serde_json::Value, key: &str, value: serde_json::Value) -> serde_json::Value {
+    let mut changed = claims.clone();
+    changed[key] = value;
+    changed
+}
 
-    fn sign(&self) -> String {
-        jwt::sign_install_jwt(
-            self.key_pem,
-            &self.kid,
-            &self.iss,
-            &self.aud,
-            &self.qsh,
-            self.iat,
-            Duration::seconds(180),
-        )
+/// Signed with the emulator's real install key (the one its key server serves).
+async fn signed_by_atlassian(app: &TestApp, claims: &serde_json::Value) -> String {
+    app.emulator
+        .sign_install_claims(claims)
+        .await
         .expect("signing")
-    }
+}
+
+/// Signed with a key the key server does not know, under the given kid.
+fn signed_by_other_key(claims: &serde_json::Value, kid: &str) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_rsa_pem(other_rsa_key().as_bytes()).unwrap(),
+    )
+    .unwrap()
 }
 
 async fn post_install(app: &TestApp, token: Option<&str>, body: &serde_json::Value) -> u16 {
@@ -121,104 +121,94 @@ async fn forged_or_broken_installs_are_rejected_and_create_no_tenant() {
         "a-brand-new-shared-secret-of-enough-length",
     );
 
+    let kid = app.emulator.install_kid().await.unwrap();
+    let good = install_claims(&app);
+    let mut hs256_header = Header::new(Algorithm::HS256);
+    hs256_header.kid = Some(kid.clone());
     let hs256 = jsonwebtoken::encode(
-        &Header {
-            kid: Some(app.emulator.install_kid().to_owned()),
-            ..Header::new(Algorithm::HS256)
-        },
-        &json!({"iss": client_key, "aud": app.address, "qsh": Forgery::valid(&app).qsh,
-                "iat": OffsetDateTime::now_utc().unix_timestamp(),
-                "exp": OffsetDateTime::now_utc().unix_timestamp() + 180}),
+        &hs256_header,
+        &good,
         &EncodingKey::from_secret(b"whatever-secret"),
     )
     .unwrap();
+    let an_hour_ago = OffsetDateTime::now_utc().unix_timestamp() - 3600;
+    let tampered_body = install_body(
+        &app,
+        "attacker-client-key",
+        "a-brand-new-shared-secret-of-enough-length",
+    );
 
     let cases: Vec<(&str, Option<String>, serde_json::Value)> = vec![
         ("unsigned", None, body.clone()),
         (
             "unknown kid",
-            Some(
-                Forgery {
-                    kid: "no-such-kid".into(),
-                    ..Forgery::valid(&app)
-                }
-                .sign(),
-            ),
+            Some(signed_by_other_key(&good, "no-such-kid")),
             body.clone(),
         ),
         (
             "kid with ../",
-            Some(
-                Forgery {
-                    kid: "../connect-install-keys/x".into(),
-                    ..Forgery::valid(&app)
-                }
-                .sign(),
-            ),
+            Some(signed_by_other_key(&good, "../connect-install-keys/x")),
             body.clone(),
         ),
         (
             "wrong key",
-            Some(
-                Forgery {
-                    key_pem: other_rsa_key(),
-                    ..Forgery::valid(&app)
-                }
-                .sign(),
-            ),
+            Some(signed_by_other_key(&good, &kid)),
             body.clone(),
         ),
         ("HS256-signed", Some(hs256), body.clone()),
         (
             "wrong aud",
             Some(
-                Forgery {
-                    aud: "https://evil.example.com".into(),
-                    ..Forgery::valid(&app)
-                }
-                .sign(),
+                signed_by_atlassian(
+                    &app,
+                    &with(&good, "aud", json!(["https://evil.example.com"])),
+                )
+                .await,
             ),
             body.clone(),
         ),
         (
             "wrong iss",
-            Some(
-                Forgery {
-                    iss: "another-client-key".into(),
-                    ..Forgery::valid(&app)
-                }
-                .sign(),
-            ),
+            Some(signed_by_atlassian(&app, &with(&good, "iss", json!("another-client-key"))).await),
             body.clone(),
         ),
         (
             "tampered body clientKey",
-            Some(Forgery::valid(&app).sign()),
-            install_body(
-                &app,
-                "attacker-client-key",
-                "a-brand-new-shared-secret-of-enough-length",
-            ),
+            Some(signed_by_atlassian(&app, &good).await),
+            tampered_body,
         ),
         (
             "expired",
             Some(
-                Forgery {
-                    iat: OffsetDateTime::now_utc() - Duration::hours(1),
-                    ..Forgery::valid(&app)
-                }
-                .sign(),
+                signed_by_atlassian(
+                    &app,
+                    &with(
+                        &with(&good, "iat", json!(an_hour_ago)),
+                        "exp",
+                        json!(an_hour_ago + 180),
+                    ),
+                )
+                .await,
             ),
             body.clone(),
         ),
         (
             "wrong qsh",
             Some(
-                Forgery {
-                    qsh: qsh::query_string_hash("POST", "/lifecycle/uninstalled", "", &[]),
-                    ..Forgery::valid(&app)
-                }
-                .sign(),
+                signed_by_atlassian(
+                    &app,
+                    &with(
+                        &good,
+                        "qsh",
+                        json!(qsh::query_string_hash(
+                            "POST",
+                            "/lifecycle/uninstalled",
+                            "",
+                            &[]
+                        )),
+                    ),
+                )
+                .await,
             ),
             body.clone(),
         ),
@@ -231,10 +221,8 @@ async fn forged_or_broken_installs_are_rejected_and_create_no_tenant() {
     }
 
     // The untouched valid token is accepted, proving the cases above failed for their reason.
-    assert_eq!(
-        post_install(&app, Some(&Forgery::valid(&app).sign()), &body).await,
-        204
-    );
+    let valid = signed_by_atlassian(&app, &good).await;
+    assert_eq!(post_install(&app, Some(&valid), &body).await, 204);
     assert_eq!(tenant_count(&app), 1);
 }
 
@@ -251,11 +239,8 @@ async fn a_rejected_reinstall_leaves_the_stored_secret_unchanged() {
     );
 
     // Act
-    let forged = Forgery {
-        key_pem: other_rsa_key(),
-        ..Forgery::valid(&app)
-    }
-    .sign();
+    let kid = app.emulator.install_kid().await.unwrap();
+    let forged = signed_by_other_key(&install_claims(&app), &kid);
     let status = post_install(&app, Some(&forged), &body).await;
 
     // Assert
@@ -274,7 +259,8 @@ async fn an_install_from_a_site_outside_the_allow_list_is_refused() {
         "a-brand-new-shared-secret-of-enough-length",
     );
     body["baseUrl"] = json!("http://127.0.0.1:1");
-    let status = post_install(&app, Some(&Forgery::valid(&app).sign()), &body).await;
+    let token = signed_by_atlassian(&app, &install_claims(&app)).await;
+    let status = post_install(&app, Some(&token), &body).await;
     assert_eq!(status, 403);
     assert_eq!(tenant_count(&app), 0);
 }
@@ -298,16 +284,12 @@ async fn a_reinstall_rotates_the_secret_so_tokens_signed_with_the_old_one_fail()
 async fn uninstall_keeps_the_tenant_but_refuses_its_users_until_reinstalled() {
     let app = spawn_app().await;
     let session = app.sign_in(0, 0).await;
+    let page_url = app.emulator.page_url(0, 0).unwrap();
 
     app.emulator.uninstall(0).await.expect("uninstall accepted");
 
     assert_eq!(tenant_count(&app), 2);
-    let page = app
-        .client
-        .get(app.emulator.page_url(0, 0).unwrap())
-        .send()
-        .await
-        .unwrap();
+    let page = app.client.get(&page_url).send().await.unwrap();
     assert_eq!(page.status(), 401);
     let in_app = app.get_page("/app/datasources", &session).await;
     assert_eq!(in_app.status(), 401);

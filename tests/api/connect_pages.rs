@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use crate::helpers::{TestApp, public_pem, spawn_app, test_install_key};
+use crate::helpers::{TestApp, other_rsa_key, spawn_app};
 
 const PAGE: &str = "/pages/main";
 
@@ -99,8 +99,9 @@ async fn page_jwts_that_are_forged_expired_or_misbound_are_rejected() {
         URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&good).unwrap())
     );
-    let public_key = public_pem(test_install_key());
-    let rsa_key = EncodingKey::from_rsa_pem(test_install_key().as_bytes()).unwrap();
+    // The install public key is public: an attacker can fetch it and try it as an HMAC secret.
+    let public_key = app.emulator.install_public_key_pem().await.unwrap();
+    let rsa_key = EncodingKey::from_rsa_pem(other_rsa_key().as_bytes()).unwrap();
 
     let cases: Vec<(&str, String)> = vec![
         ("alg none", alg_none),

@@ -50,7 +50,6 @@ pub async fn spawn_app_without_installs(clock: Clock) -> TestApp {
     jira_bi_connector::telemetry::init();
     let emulator = Emulator::start(EmulatorConfig {
         site_ports: vec![0, 0],
-        signing_key_pem: Some(test_install_key().to_owned()),
         ..EmulatorConfig::default()
     })
     .await
@@ -163,16 +162,10 @@ impl TestApp {
     }
 }
 
-/// One RSA key for every emulator in this test run: key generation is slow in debug builds.
-pub fn test_install_key() -> &'static str {
-    static KEY: OnceLock<String> = OnceLock::new();
-    KEY.get_or_init(|| generate_rsa_pem())
-}
-
-/// A second key that no key server knows, for forged installs.
+/// An RSA key that no key server knows, for forged installs (generated once: slow in debug).
 pub fn other_rsa_key() -> &'static str {
     static KEY: OnceLock<String> = OnceLock::new();
-    KEY.get_or_init(|| generate_rsa_pem())
+    KEY.get_or_init(generate_rsa_pem)
 }
 
 fn generate_rsa_pem() -> String {
@@ -181,13 +174,4 @@ fn generate_rsa_pem() -> String {
     key.to_pkcs8_pem(LineEnding::LF)
         .expect("PEM encoding")
         .to_string()
-}
-
-/// The public half of a private PKCS#8 PEM.
-pub fn public_pem(private_pem: &str) -> String {
-    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
-    let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem).expect("a private key");
-    rsa::RsaPublicKey::from(&key)
-        .to_public_key_pem(LineEnding::LF)
-        .expect("PEM encoding")
 }

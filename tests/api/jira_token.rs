@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use jira_bi_connector::clock::Clock;
+use jira_bi_connector::crypto::SecretString;
 use jira_bi_connector::emulator::FaultConfig;
 use jira_bi_connector::jira::client::{
     JiraClient, JiraClientConfig, JiraCredentials, JiraError, JiraSite, RetryPolicy,
 };
-use jira_bi_connector::crypto::SecretString;
 
 use crate::helpers::{Session, TestApp, spawn_app};
 
@@ -132,7 +132,10 @@ async fn a_new_user_sees_the_warning_sign_and_how_to_create_a_token() {
     assert!(page.contains("https://id.atlassian.com/manage-profile/security/api-tokens"));
     assert!(page.contains("Validate &amp; Save"));
     assert!(page.contains(r#"name="api_token" type="password""#));
-    assert!(!page.contains("data-dialog=\"revoke-jira-token\""), "nothing to revoke");
+    assert!(
+        !page.contains("data-dialog=\"revoke-jira-token\""),
+        "nothing to revoke"
+    );
 }
 
 #[tokio::test]
@@ -166,7 +169,10 @@ async fn validate_and_save_with_the_users_own_token_shows_the_orange_saved_state
     assert_eq!(myself_calls(&app), 1);
     let rows = stored_rows(&app);
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].account_id, app.emulator.sites()[ALPHA].users[ALICE].account_id);
+    assert_eq!(
+        rows[0].account_id,
+        app.emulator.sites()[ALPHA].users[ALICE].account_id
+    );
     assert_eq!(rows[0].display_name, name_of(&app, ALPHA, ALICE));
     assert_eq!(rows[0].rejected_at, None);
 }
@@ -182,7 +188,10 @@ async fn saving_again_replaces_the_token_in_place() {
 
     let second = stored_rows(&app);
     assert_eq!(second.len(), 1);
-    assert_ne!(first[0].token_sealed, second[0].token_sealed, "fresh nonce per write");
+    assert_ne!(
+        first[0].token_sealed, second[0].token_sealed,
+        "fresh nonce per write"
+    );
     assert_eq!(state_of(&tab(&app, &alice).await), "saved");
 }
 
@@ -196,11 +205,25 @@ async fn a_wrong_token_explains_401_and_keeps_the_previous_token() {
 
     let response = save(&app, &alice, &email, "ATATT-not-the-right-token").await;
 
-    let page = assert_refused(response, 422, "did not accept this email address and API token", &app, &before).await;
+    let page = assert_refused(
+        response,
+        422,
+        "did not accept this email address and API token",
+        &app,
+        &before,
+    )
+    .await;
     assert!(page.contains("create a new one"));
     assert!(!page.contains("ATATT-not-the-right-token"));
-    assert_eq!(state_of(&page), "saved", "the saved token is still shown as saved");
-    assert!(page.contains(&format!("value=\"{email}\"")), "the typed email is kept");
+    assert_eq!(
+        state_of(&page),
+        "saved",
+        "the saved token is still shown as saved"
+    );
+    assert!(
+        page.contains(&format!("value=\"{email}\"")),
+        "the typed email is kept"
+    );
 }
 
 #[tokio::test]
@@ -208,9 +231,22 @@ async fn an_unknown_email_is_a_401_too() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
 
-    let response = save(&app, &alice, "nobody@alpha.example.com", &token_of(&app, ALPHA, ALICE)).await;
+    let response = save(
+        &app,
+        &alice,
+        "nobody@alpha.example.com",
+        &token_of(&app, ALPHA, ALICE),
+    )
+    .await;
 
-    assert_refused(response, 422, "did not accept this email address and API token", &app, &[]).await;
+    assert_refused(
+        response,
+        422,
+        "did not accept this email address and API token",
+        &app,
+        &[],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -223,13 +259,29 @@ async fn a_captcha_locked_account_is_asked_to_log_in_in_a_browser_and_is_not_ret
     app.emulator.set_captcha_locked(ALPHA, DAVE, true).unwrap();
     let calls = myself_calls(&app);
 
-    let response = save(&app, &dave, &email_of(&app, ALPHA, DAVE), &token_of(&app, ALPHA, DAVE)).await;
+    let response = save(
+        &app,
+        &dave,
+        &email_of(&app, ALPHA, DAVE),
+        &token_of(&app, ALPHA, DAVE),
+    )
+    .await;
 
     let page = assert_refused(response, 422, "CAPTCHA", &app, &before).await;
     assert!(page.contains("Log in to Jira once"));
-    let login = format!("href=\"{}/login.jsp\"", app.emulator.sites()[ALPHA].base_url);
-    assert!(page.contains(&login), "no link to the site's login page in:\n{page}");
-    assert_eq!(myself_calls(&app), calls + 1, "a CAPTCHA challenge must not be retried");
+    let login = format!(
+        "href=\"{}/login.jsp\"",
+        app.emulator.sites()[ALPHA].base_url
+    );
+    assert!(
+        page.contains(&login),
+        "no link to the site's login page in:\n{page}"
+    );
+    assert_eq!(
+        myself_calls(&app),
+        calls + 1,
+        "a CAPTCHA challenge must not be retried"
+    );
     assert_eq!(app.emulator.stats().captcha_challenges, 1);
 }
 
@@ -238,9 +290,22 @@ async fn a_token_of_another_jira_user_is_refused() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
 
-    let response = save(&app, &alice, &email_of(&app, ALPHA, BOB), &token_of(&app, ALPHA, BOB)).await;
+    let response = save(
+        &app,
+        &alice,
+        &email_of(&app, ALPHA, BOB),
+        &token_of(&app, ALPHA, BOB),
+    )
+    .await;
 
-    let page = assert_refused(response, 422, "belongs to a different Jira account", &app, &[]).await;
+    let page = assert_refused(
+        response,
+        422,
+        "belongs to a different Jira account",
+        &app,
+        &[],
+    )
+    .await;
     assert_eq!(state_of(&page), "not-saved");
     assert!(!page.contains(&name_of(&app, ALPHA, BOB)));
 }
@@ -262,7 +327,13 @@ async fn an_unreachable_site_is_reported_and_nothing_changes() {
         .execute(&mut app.db())
         .unwrap();
 
-    let response = save(&app, &alice, &email_of(&app, ALPHA, ALICE), &token_of(&app, ALPHA, ALICE)).await;
+    let response = save(
+        &app,
+        &alice,
+        &email_of(&app, ALPHA, ALICE),
+        &token_of(&app, ALPHA, ALICE),
+    )
+    .await;
 
     assert_refused(response, 502, "could not be reached", &app, &before).await;
 }
@@ -278,10 +349,91 @@ async fn a_site_that_drops_the_connection_is_reported_as_unreachable() {
         ..FaultConfig::default()
     });
 
-    let response = save(&app, &alice, &email_of(&app, ALPHA, ALICE), &token_of(&app, ALPHA, ALICE)).await;
+    let response = save(
+        &app,
+        &alice,
+        &email_of(&app, ALPHA, ALICE),
+        &token_of(&app, ALPHA, ALICE),
+    )
+    .await;
 
     assert_refused(response, 502, "could not be reached", &app, &before).await;
-    assert_eq!(app.emulator.stats().dropped_connections, 2, "one quick retry, no more");
+    assert_eq!(
+        app.emulator.stats().dropped_connections,
+        2,
+        "one quick retry, no more"
+    );
+}
+
+/// Like `spawn_app`, but the app gives up on each Jira call after one second.
+async fn spawn_app_with_one_second_timeout() -> TestApp {
+    use jira_bi_connector::emulator::{Emulator, EmulatorConfig};
+    use jira_bi_connector::settings::Settings;
+    use jira_bi_connector::startup::Application;
+
+    jira_bi_connector::telemetry::init();
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let db_path = data_dir.path().join("app.sqlite3");
+    let vars = [
+        ("BASE_URL", "http://127.0.0.1:0".to_owned()),
+        ("BIND_ADDRESS", "127.0.0.1:0".to_owned()),
+        ("DATA_DIR", data_dir.path().display().to_string()),
+        ("INSTALL_KEYS_URL", emulator.install_keys_url()),
+        (
+            "ALLOWED_JIRA_HOSTS",
+            emulator.sites()[ALPHA].base_url.clone(),
+        ),
+        ("OUTBOUND_TIMEOUT_SECONDS", "1".to_owned()),
+    ];
+    let settings = Settings::from_lookup(|name| {
+        vars.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    })
+    .unwrap();
+    let application = Application::build_with_clock(settings, Clock::system()).unwrap();
+    let address = application.base_url().to_owned();
+    tokio::spawn(application.run_until_stopped());
+    emulator.set_app_url(&address);
+    emulator.install(ALPHA).await.unwrap();
+    TestApp {
+        address,
+        db_path,
+        data_dir,
+        emulator,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_site_that_answers_too_slowly_is_reported_and_nothing_changes() {
+    let app = spawn_app_with_one_second_timeout().await;
+    let alice = app.sign_in(ALPHA, ALICE).await;
+    save_own_token(&app, &alice).await;
+    let before = stored_rows(&app);
+    app.emulator.set_faults(FaultConfig {
+        latency_ms: 1_500,
+        ..FaultConfig::default()
+    });
+    let started = Instant::now();
+
+    let response = save(
+        &app,
+        &alice,
+        &email_of(&app, ALPHA, ALICE),
+        &token_of(&app, ALPHA, ALICE),
+    )
+    .await;
+
+    assert_refused(response, 504, "did not answer in time", &app, &before).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "one quick retry at most"
+    );
 }
 
 #[tokio::test]
@@ -296,9 +448,22 @@ async fn an_unexpected_jira_error_shows_a_reference_id() {
         ..FaultConfig::default()
     });
 
-    let response = save(&app, &alice, &email_of(&app, ALPHA, ALICE), &token_of(&app, ALPHA, ALICE)).await;
+    let response = save(
+        &app,
+        &alice,
+        &email_of(&app, ALPHA, ALICE),
+        &token_of(&app, ALPHA, ALICE),
+    )
+    .await;
 
-    let page = assert_refused(response, 502, "give your Jira admin this reference:", &app, &before).await;
+    let page = assert_refused(
+        response,
+        502,
+        "give your Jira admin this reference:",
+        &app,
+        &before,
+    )
+    .await;
     assert!(!page.contains("Internal Server Error"));
 }
 
@@ -319,22 +484,47 @@ async fn invalid_inputs_are_explained_next_to_their_fields_without_calling_jira(
 }
 
 #[tokio::test]
-async fn malformed_bodies_get_a_readable_400_never_a_500() {
+async fn malformed_bodies_get_a_readable_error_page_never_a_500() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
     let url = app.url(&format!("{TAB}?session={}", alice.token));
     let form = "application/x-www-form-urlencoded";
     let huge = format!("email=a%40b.c&api_token={}", "x".repeat(64 * 1024));
-    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        (form, b"email=%FF%FE&api_token=x".to_vec(), "could not be read"),
-        (form, b"email=a\xff@b.c&api_token=x".to_vec(), "could not be read"),
-        (form, b"email=a%40b.c".to_vec(), "missing the field"),
-        (form, b"email=a%40b.c&api_token=x&api_token=y".to_vec(), "more than once"),
-        (form, huge.into_bytes(), "too large"),
-        ("application/json", br#"{"email":"a@b.c"}"#.to_vec(), "not sent as a web form"),
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        (
+            form,
+            b"email=%FF%FE&api_token=x".to_vec(),
+            400,
+            "id=\"jira-email-error\"",
+        ),
+        (
+            form,
+            b"email=a%40b.c&api_token=\xff".to_vec(),
+            400,
+            "id=\"jira-api-token-error\"",
+        ),
+        (
+            form,
+            b"email=a%40b.c".to_vec(),
+            400,
+            "arrived without its Email or API token",
+        ),
+        (
+            form,
+            b"".to_vec(),
+            400,
+            "arrived without its Email or API token",
+        ),
+        (form, huge.into_bytes(), 413, "too large"),
+        (
+            "application/json",
+            br#"{"email":"a@b.c"}"#.to_vec(),
+            415,
+            "unexpected format",
+        ),
     ];
 
-    for (content_type, body, message) in cases {
+    for (content_type, body, status, message) in cases {
         let response = app
             .client
             .post(&url)
@@ -344,10 +534,13 @@ async fn malformed_bodies_get_a_readable_400_never_a_500() {
             .await
             .unwrap();
 
-        assert_eq!(response.status(), 400, "for {message:?}");
+        assert_eq!(response.status(), status, "for {message:?}");
         let page = response.text().await.unwrap();
         assert!(page.contains(message), "missing {message:?} in:\n{page}");
-        assert!(page.contains("id=\"jira-token-error\""));
+        assert!(
+            page.contains("Validate &amp; Save"),
+            "the form is shown again"
+        );
     }
     assert_eq!(myself_calls(&app), 0);
 }
@@ -406,7 +599,10 @@ async fn a_tampered_ciphertext_is_detected_and_shown_clearly() {
 
     assert_eq!(state_of(&page), "unreadable");
     assert!(page.contains("cannot be read"));
-    assert!(page.contains("data-dialog=\"revoke-jira-token\""), "it can be revoked");
+    assert!(
+        page.contains("data-dialog=\"revoke-jira-token\""),
+        "it can be revoked"
+    );
     // Saving again repairs it.
     save_own_token(&app, &alice).await;
     assert_eq!(state_of(&tab(&app, &alice).await), "saved");
@@ -454,11 +650,46 @@ async fn revoke_asks_for_confirmation_then_deletes_the_token() {
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/app/tokens/jira?revoked=1&session="));
     assert!(stored_rows(&app).is_empty());
-    let page = app.client.get(app.url(&location)).send().await.unwrap().text().await.unwrap();
+    let page = app
+        .client
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(state_of(&page), "not-saved");
     assert!(page.contains("revoked and deleted"));
     // With nothing saved, the confirmation page sends the user back to the tab.
     assert_eq!(app.get_page(REVOKE, &alice).await.status(), 303);
+    let actions: Vec<AuditRow> = diesel::sql_query(
+        "SELECT action, subject FROM audit_events WHERE action LIKE 'jira_api_token.%' ORDER BY id",
+    )
+    .load(&mut app.db())
+    .unwrap();
+    let name = name_of(&app, ALPHA, ALICE);
+    assert_eq!(
+        actions,
+        vec![
+            AuditRow {
+                action: "jira_api_token.saved".into(),
+                subject: name.clone()
+            },
+            AuditRow {
+                action: "jira_api_token.revoked".into(),
+                subject: name
+            },
+        ]
+    );
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq)]
+struct AuditRow {
+    #[diesel(sql_type = Text)]
+    action: String,
+    #[diesel(sql_type = Text)]
+    subject: String,
 }
 
 // ---- isolation ----
@@ -503,8 +734,16 @@ async fn each_user_and_site_keeps_its_own_token() {
     let rows = stored_rows(&app);
     assert_eq!(rows.len(), 2);
     assert_ne!(rows[0].tenant_id, rows[1].tenant_id);
-    assert!(tab(&app, &alice).await.contains(&name_of(&app, ALPHA, ALICE)));
-    assert!(tab(&app, &carol).await.contains(&name_of(&app, BETA, CAROL)));
+    assert!(
+        tab(&app, &alice)
+            .await
+            .contains(&name_of(&app, ALPHA, ALICE))
+    );
+    assert!(
+        tab(&app, &carol)
+            .await
+            .contains(&name_of(&app, BETA, CAROL))
+    );
     assert_eq!(state_of(&tab(&app, &bob).await), "not-saved");
 }
 
@@ -550,7 +789,10 @@ async fn the_client_waits_as_long_as_retry_after_says_then_succeeds() {
 
     let account = client.myself(&site, &creds).await.unwrap(); // 2 → 429, 3 passes
 
-    assert!(started.elapsed() >= Duration::from_secs(1), "retried before Retry-After");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "retried before Retry-After"
+    );
     assert_eq!(account.display_name, name_of(&app, ALPHA, ALICE));
     assert_eq!(client.stats().retries, 1);
     assert_eq!(app.emulator.stats().rate_limited, 1);

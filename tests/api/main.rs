@@ -1,10 +1,13 @@
 //! The one integration-test binary. Each test gets its own app (port 0, own SQLite file) and its
-//! own Jira emulator on loopback, and talks to both over real HTTP.
+//! own Jira emulator on loopback, and talks to both over real HTTP. One module per area.
 
+mod browser;
 mod helpers;
 
+mod access_tokens;
 mod connect_descriptor;
 mod connect_lifecycle;
 mod connect_pages;
+mod emulator;
 mod jira_token;
 mod startup;

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use super::*;
+use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::connect::install_keys::InstallKeys;
 use crate::connect::tenants::{self, ClientKey, Installation};
@@ -76,9 +77,12 @@ fn save_token(fx: &Fixture) {
     token_store::save(
         &mut conn,
         &fx.state.jira_tokens,
-        &ValidatedToken {
+        &Actor {
             tenant_id: fx.tenant.id,
-            account_id: &alice(),
+            account_id: alice(),
+            ip: None,
+        },
+        &ValidatedToken {
             email: &JiraEmail::parse("alice@example.com").unwrap(),
             token: &JiraApiToken::parse(TOKEN).unwrap(),
             display_name: "Alice",

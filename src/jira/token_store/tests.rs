@@ -61,6 +61,14 @@ fn bob() -> AccountId {
     AccountId::parse("712020:bob-0002").unwrap()
 }
 
+fn owner(tenant_id: i64, account: &AccountId) -> Actor {
+    Actor {
+        tenant_id,
+        account_id: account.clone(),
+        ip: None,
+    }
+}
+
 fn email(raw: &str) -> JiraEmail {
     JiraEmail::parse(raw).unwrap()
 }
@@ -82,9 +90,8 @@ fn save_for(
     save(
         &mut conn,
         &fx.sealer,
+        &owner(tenant_id, account),
         &ValidatedToken {
-            tenant_id,
-            account_id: account,
             email: &email(mail),
             token: &token(secret),
             display_name: name,
@@ -199,7 +206,7 @@ fn users_and_sites_each_have_their_own_token() {
     );
     let mut conn = fx.pool.get().unwrap();
 
-    assert!(delete(&mut conn, fx.tenant_a, &alice()).unwrap());
+    assert!(delete(&mut conn, &owner(fx.tenant_a, &alice()), T1).unwrap());
 
     assert!(find(&mut conn, fx.tenant_a, &alice()).unwrap().is_none());
     let bob_token = find(&mut conn, fx.tenant_a, &bob()).unwrap().unwrap();
@@ -213,7 +220,7 @@ fn users_and_sites_each_have_their_own_token() {
         "token-a2"
     );
     assert!(
-        !delete(&mut conn, fx.tenant_a, &alice()).unwrap(),
+        !delete(&mut conn, &owner(fx.tenant_a, &alice()), T1).unwrap(),
         "already gone"
     );
 }
@@ -429,4 +436,56 @@ fn debug_output_shows_neither_email_nor_ciphertext() {
     assert!(!shown.contains("alice@example.com"));
     assert!(!shown.contains("v1."));
     assert!(shown.contains("Alice"));
+}
+
+#[test]
+fn saving_and_revoking_are_audited_with_the_account_name() {
+    let fx = fixture();
+    save_for(
+        &fx,
+        fx.tenant_a,
+        &alice(),
+        "alice@example.com",
+        TOKEN,
+        "Alice",
+        T0,
+    );
+    let mut conn = fx.pool.get().unwrap();
+    delete(&mut conn, &owner(fx.tenant_a, &alice()), T1).unwrap();
+
+    let events = audit::for_tenant(&mut conn, fx.tenant_a, 10).unwrap();
+
+    let seen: Vec<(&str, &str, &str, i64)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.action.as_str(),
+                e.account_id.as_str(),
+                e.subject.as_str(),
+                e.created_at,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "jira_api_token.revoked",
+                "712020:alice-0001",
+                "Alice",
+                T1.unix_timestamp()
+            ),
+            (
+                "jira_api_token.saved",
+                "712020:alice-0001",
+                "Alice",
+                T0.unix_timestamp()
+            ),
+        ]
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| !e.subject.contains("alice@example.com"))
+    );
 }

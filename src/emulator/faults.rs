@@ -1,0 +1,230 @@
+//! Fault injection for `/rest/...`: latency, 429 rate limits, 5xx and dropped connections, so
+//! the app's retry and back-off paths can be exercised against something that really fails.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock};
+use std::time::Duration;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse, web};
+use futures_util::stream;
+
+use super::config::FaultConfig;
+use super::dataset::format_datetime;
+use super::state::SiteCtx;
+use super::stats::Event;
+
+/// The current faults and the REST request counter they are counted against.
+#[derive(Debug, Default)]
+pub(crate) struct FaultState {
+    config: RwLock<FaultConfig>,
+    counter: AtomicU64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fault {
+    DropConnection,
+    ServerError,
+    RateLimit,
+}
+
+impl FaultState {
+    pub(crate) fn new(config: FaultConfig) -> Self {
+        Self {
+            config: RwLock::new(config),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn current(&self) -> FaultConfig {
+        self.config
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the faults and restarts the "every Nth request" count.
+    pub(crate) fn set(&self, config: FaultConfig) {
+        *self.config.write().unwrap_or_else(PoisonError::into_inner) = config;
+        self.counter.store(0, Ordering::SeqCst);
+    }
+
+    /// Counts one REST request and says which fault (if any) it gets.
+    pub(crate) fn next(&self, config: &FaultConfig) -> Option<Fault> {
+        let number = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        let hits = |every: Option<u32>| {
+            every.is_some_and(|every| every > 0 && number.is_multiple_of(u64::from(every)))
+        };
+        if hits(config.drop_connection_every) {
+            Some(Fault::DropConnection)
+        } else if hits(config.error_5xx_every) {
+            Some(Fault::ServerError)
+        } else if hits(config.rate_limit_every) {
+            Some(Fault::RateLimit)
+        } else {
+            None
+        }
+    }
+}
+
+/// Middleware for the `/rest` scope: counts the request, applies latency, maybe injects a fault.
+pub(crate) async fn rest_faults(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(ctx) = request.app_data::<web::Data<SiteCtx>>().cloned() else {
+        return next
+            .call(request)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let shared = &ctx.shared;
+    shared
+        .stats
+        .request(format!("{} {}", request.method(), request.path()), true);
+    let _in_flight = shared.stats.enter();
+    let config = shared.faults.current();
+    if config.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(config.latency_ms)).await;
+    }
+    let response = match shared.faults.next(&config) {
+        None => {
+            return next
+                .call(request)
+                .await
+                .map(ServiceResponse::map_into_boxed_body);
+        }
+        Some(Fault::DropConnection) => {
+            shared.stats.record(Event::DroppedConnection);
+            dropped_connection()
+        }
+        Some(Fault::ServerError) => {
+            shared.stats.record(Event::ServerError);
+            server_error(&config)
+        }
+        Some(Fault::RateLimit) => {
+            shared.stats.record(Event::RateLimited);
+            rate_limited(&config, shared.clock.now().unix_timestamp())
+        }
+    };
+    Ok(request.into_response(response))
+}
+
+/// A 200 whose chunked body breaks off after a few bytes: the client sees a truncated response.
+fn dropped_connection() -> HttpResponse {
+    let chunks: Vec<Result<web::Bytes, std::io::Error>> = vec![
+        Ok(web::Bytes::from_static(b"{\"issues\":[{\"id\":\"1")),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection dropped by the Jira emulator",
+        )),
+    ];
+    HttpResponse::Ok()
+        .content_type("application/json;charset=UTF-8")
+        .streaming(stream::iter(chunks))
+}
+
+fn server_error(config: &FaultConfig) -> HttpResponse {
+    let status =
+        StatusCode::from_u16(config.error_status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let mut response = HttpResponse::build(status);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header(("Retry-After", config.retry_after_secs.to_string()));
+    }
+    response.json(serde_json::json!({
+        "errorMessages": ["Internal server error (injected by the Jira emulator)."],
+        "errors": {}
+    }))
+}
+
+fn rate_limited(config: &FaultConfig, now_secs: i64) -> HttpResponse {
+    let reset_ms = (now_secs + config.retry_after_secs as i64) * 1000;
+    // X-RateLimit-Reset is ISO 8601 to the minute: 2024-03-05T10:15Z.
+    let reset = format!("{}Z", &format_datetime(reset_ms)[..16]);
+    HttpResponse::TooManyRequests()
+        .insert_header(("Retry-After", config.retry_after_secs.to_string()))
+        .insert_header(("X-RateLimit-Limit", "100"))
+        .insert_header(("X-RateLimit-Remaining", "0"))
+        .insert_header(("X-RateLimit-Reset", reset))
+        .insert_header(("X-RateLimit-NearLimit", "true"))
+        .insert_header(("RateLimit-Reason", "jira-burst-based"))
+        .json(serde_json::json!({
+            "errorMessages": ["Rate limit exceeded."],
+            "errors": {}
+        }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_nth_request_gets_its_fault_and_drops_win() {
+        let state = FaultState::default();
+        let config = FaultConfig {
+            rate_limit_every: Some(2),
+            error_5xx_every: Some(3),
+            drop_connection_every: Some(6),
+            ..FaultConfig::default()
+        };
+        state.set(config.clone());
+        let faults: Vec<Option<Fault>> = (0..6).map(|_| state.next(&config)).collect();
+        assert_eq!(
+            faults,
+            vec![
+                None,
+                Some(Fault::RateLimit),
+                Some(Fault::ServerError),
+                Some(Fault::RateLimit),
+                None,
+                Some(Fault::DropConnection),
+            ]
+        );
+    }
+
+    #[test]
+    fn setting_faults_restarts_the_count() {
+        let state = FaultState::default();
+        let config = FaultConfig {
+            rate_limit_every: Some(2),
+            ..FaultConfig::default()
+        };
+        state.set(config.clone());
+        assert_eq!(state.next(&config), None);
+        state.set(config.clone());
+        assert_eq!(state.next(&config), None);
+        assert_eq!(state.next(&config), Some(Fault::RateLimit));
+        assert_eq!(state.current(), config);
+    }
+
+    #[test]
+    fn rate_limit_responses_carry_jiras_headers() {
+        let response = rate_limited(
+            &FaultConfig {
+                retry_after_secs: 7,
+                ..FaultConfig::default()
+            },
+            1_704_067_200,
+        );
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(header("Retry-After").as_deref(), Some("7"));
+        assert_eq!(
+            header("X-RateLimit-Reset").as_deref(),
+            Some("2024-01-01T00:00Z")
+        );
+        assert_eq!(
+            header("RateLimit-Reason").as_deref(),
+            Some("jira-burst-based")
+        );
+    }
+}

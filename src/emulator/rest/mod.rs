@@ -1,0 +1,141 @@
+//! The Jira Cloud REST endpoints the app calls, with Jira's shapes (the OpenAPI schemas are
+//! strict: no extra keys) and Jira's error bodies (`ErrorCollection`).
+
+mod issues;
+mod meta;
+mod search;
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
+use serde::de::DeserializeOwned;
+
+use super::dataset::ApiVersion;
+use super::jql::JqlError;
+
+/// Registers the REST routes; mounted under `/rest`.
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/{version}/myself", web::get().to(meta::myself))
+        .route("/api/{version}/field", web::get().to(meta::fields))
+        .route(
+            "/api/{version}/project/search",
+            web::get().to(meta::project_search),
+        )
+        .route(
+            "/api/{version}/search/jql",
+            web::get().to(search::search_get),
+        )
+        .route(
+            "/api/{version}/search/jql",
+            web::post().to(search::search_post),
+        )
+        .route(
+            "/api/{version}/search/approximate-count",
+            web::post().to(search::approximate_count),
+        )
+        .route("/api/{version}/search", web::route().to(search::removed))
+        .route(
+            "/api/{version}/issue/bulkfetch",
+            web::post().to(issues::bulkfetch),
+        )
+        .default_service(web::to(dead_link));
+}
+
+/// A Jira `ErrorCollection` answer.
+#[derive(Debug)]
+pub(crate) struct RestError {
+    status: StatusCode,
+    messages: Vec<String>,
+}
+
+impl RestError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            messages: vec![message.into()],
+        }
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            messages: vec![message.into()],
+        }
+    }
+
+    pub(crate) fn internal() -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            messages: vec!["Internal server error.".to_owned()],
+        }
+    }
+}
+
+impl fmt::Display for RestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status, self.messages.join("; "))
+    }
+}
+
+impl ResponseError for RestError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(serde_json::json!({
+            "errorMessages": self.messages,
+            "errors": {}
+        }))
+    }
+}
+
+impl From<JqlError> for RestError {
+    fn from(error: JqlError) -> Self {
+        RestError::bad_request(error.to_string())
+    }
+}
+
+/// `2` or `3` from the path; anything else is a dead link.
+pub(crate) fn api_version(segment: &str) -> Result<ApiVersion, RestError> {
+    match segment {
+        "2" => Ok(ApiVersion::V2),
+        "3" | "latest" => Ok(ApiVersion::V3),
+        _ => Err(RestError::not_found("Not found")),
+    }
+}
+
+/// Parses a JSON body strictly (unknown keys are refused, like Jira's beans).
+pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, RestError> {
+    serde_json::from_slice(body).map_err(|error| {
+        RestError::bad_request(format!(
+            "Invalid request payload. Refer to the REST API documentation and try again. ({error})"
+        ))
+    })
+}
+
+/// Splits repeated and comma-separated query values: `fields=a,b&fields=c` → `[a, b, c]`.
+pub(crate) fn list_param(params: &[(String, String)], name: &str) -> Vec<String> {
+    params
+        .iter()
+        .filter(|(key, _)| key == name)
+        .flat_map(|(_, value)| value.split(','))
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+        .collect()
+}
+
+pub(crate) fn single_param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// Jira's HTML 404 for REST paths it does not know.
+async fn dead_link() -> HttpResponse {
+    HttpResponse::NotFound()
+        .content_type("text/html;charset=UTF-8")
+        .body("<!DOCTYPE html><html><head><title>Oops, you&#39;ve found a dead link. - Jira</title></head><body><h1>Oops, you&#39;ve found a dead link.</h1></body></html>")
+}

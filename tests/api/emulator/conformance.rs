@@ -1,0 +1,188 @@
+//! The emulator's responses validated against Atlassian's own OpenAPI schemas (which forbid
+//! unknown keys), so an emulator drift shows up here before it misleads the app's tests.
+
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value, json};
+
+use super::{client, get, post, start_emulator};
+
+const SPEC_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/reference/jira-platform-openapi-v3.json"
+);
+
+/// `components` of the spec with OpenAPI-only `nullable` turned into JSON Schema.
+fn components() -> &'static Value {
+    static COMPONENTS: OnceLock<Value> = OnceLock::new();
+    COMPONENTS.get_or_init(|| {
+        let text = std::fs::read_to_string(SPEC_PATH)
+            .unwrap_or_else(|error| panic!("read the Jira OpenAPI spec at {SPEC_PATH}: {error}"));
+        let spec: Value = serde_json::from_str(&text).expect("the spec is JSON");
+        let mut components = spec["components"].clone();
+        convert_nullable(&mut components);
+        components
+    })
+}
+
+/// OpenAPI 3.0 `nullable: true` → JSON Schema: add "null" to `type`, or allow null beside a
+/// `$ref`/`allOf` that has no `type`.
+fn convert_nullable(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for child in map.values_mut() {
+                convert_nullable(child);
+            }
+            if map.remove("nullable") == Some(Value::Bool(true)) {
+                match map.get("type").cloned() {
+                    Some(Value::String(kind)) => {
+                        map.insert("type".into(), json!([kind, "null"]));
+                    }
+                    _ => {
+                        let inner = Value::Object(std::mem::take(map));
+                        map.insert("anyOf".into(), json!([inner, {"type": "null"}]));
+                    }
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(convert_nullable),
+        _ => {}
+    }
+}
+
+fn validator(schema: Value) -> jsonschema::Validator {
+    let mut root = Map::new();
+    root.insert("components".into(), components().clone());
+    if let Value::Object(schema) = schema {
+        root.extend(schema);
+    }
+    jsonschema::validator_for(&Value::Object(root)).expect("the schema compiles")
+}
+
+fn schema(name: &str) -> jsonschema::Validator {
+    validator(json!({"$ref": format!("#/components/schemas/{name}")}))
+}
+
+#[track_caller]
+fn assert_conforms(validator: &jsonschema::Validator, name: &str, instance: &Value) {
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|error| format!("{} at {}", error, error.instance_path))
+        .take(10)
+        .collect();
+    assert!(errors.is_empty(), "{name} does not conform: {errors:#?}");
+}
+
+#[test]
+fn the_validator_rejects_extra_keys() {
+    let user = schema("User");
+    assert!(user.is_valid(&json!({"accountId": "x", "displayName": "X"})));
+    assert!(!user.is_valid(&json!({"accountId": "x", "unexpected": true})));
+    assert!(!user.is_valid(&json!({"accountId": "x", "avatarUrls": {"64x64": "http://x"}})));
+    let nullable = validator(
+        json!({"type": "object", "properties": {"a": {"type": "string", "nullable": true}}}),
+    );
+    assert!(nullable.is_valid(&json!({"a": "x"})));
+}
+
+#[tokio::test]
+async fn responses_conform_to_the_jira_openapi_schemas() {
+    let emulator = start_emulator(300).await;
+    let site = &emulator.sites()[0];
+    let alice = &site.users[0];
+    let fetch = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.expect("answers");
+        response.json::<Value>().await.expect("JSON")
+    };
+
+    let myself = fetch(get(&site.base_url, "/rest/api/3/myself", alice)).await;
+    assert_conforms(&schema("User"), "myself", &myself);
+
+    let search_schema = schema("SearchAndReconcileResults");
+    for request in [
+        json!({"jql": "project = ALPHA", "maxResults": 3}),
+        json!({"jql": "project = ALPHA", "maxResults": 5, "fields": ["*all"], "expand": "names,schema"}),
+        json!({"jql": "key = ALPHA-1", "fields": ["key", "summary"]}),
+        json!({"jql": "project = ALPHA", "maxResults": 5000, "fields": ["id", "key"]}),
+    ] {
+        let page = fetch(post(
+            &site.base_url,
+            "/rest/api/3/search/jql",
+            alice,
+            &request,
+        ))
+        .await;
+        assert_conforms(&search_schema, "search/jql", &page);
+        if let Some(token) = page["nextPageToken"].as_str() {
+            let mut next = request.clone();
+            next["nextPageToken"] = json!(token);
+            let second = fetch(post(&site.base_url, "/rest/api/3/search/jql", alice, &next)).await;
+            assert_conforms(&search_schema, "search/jql page 2", &second);
+        }
+    }
+    let via_get = fetch(get(
+        &site.base_url,
+        "/rest/api/3/search/jql?jql=project%3DBETA&fields=summary,assignee&expand=names",
+        alice,
+    ))
+    .await;
+    assert_conforms(&search_schema, "GET search/jql", &via_get);
+
+    let count = fetch(post(
+        &site.base_url,
+        "/rest/api/3/search/approximate-count",
+        alice,
+        &json!({"jql": "project = ALPHA"}),
+    ))
+    .await;
+    assert_conforms(&schema("JQLCountResultsBean"), "approximate-count", &count);
+
+    let bulk = fetch(post(
+        &site.base_url,
+        "/rest/api/3/issue/bulkfetch",
+        alice,
+        &json!({"issueIdsOrKeys": ["ALPHA-1", "10002", "NOPE-9"], "fields": ["*all"], "expand": ["names", "schema"]}),
+    ))
+    .await;
+    assert_conforms(&schema("BulkIssueResults"), "bulkfetch", &bulk);
+
+    let fields = fetch(get(&site.base_url, "/rest/api/3/field", alice)).await;
+    let field_list =
+        validator(json!({"type": "array", "items": {"$ref": "#/components/schemas/FieldDetails"}}));
+    assert_conforms(&field_list, "field", &fields);
+
+    let projects = fetch(get(
+        &site.base_url,
+        "/rest/api/3/project/search?maxResults=2",
+        alice,
+    ))
+    .await;
+    assert_conforms(&schema("PageBeanProject"), "project/search", &projects);
+
+    let unauthorized = client()
+        .get(format!("{}/rest/api/3/myself", site.base_url))
+        .send()
+        .await
+        .expect("answers")
+        .json::<Value>()
+        .await
+        .expect("JSON");
+    let error_schema = schema("ErrorCollection");
+    assert_conforms(&error_schema, "401 body", &unauthorized);
+    let bad_jql = fetch(post(
+        &site.base_url,
+        "/rest/api/3/search/jql",
+        alice,
+        &json!({"jql": "project = NOPE"}),
+    ))
+    .await;
+    assert_conforms(&error_schema, "400 body", &bad_jql);
+
+    // Sanity: the same validators catch a single extra key in a real response.
+    let mut tampered = myself.clone();
+    tampered["unexpected"] = json!(1);
+    assert!(!schema("User").is_valid(&tampered));
+    let mut tampered = bulk.clone();
+    tampered["expand"] = json!("names");
+    assert!(!schema("BulkIssueResults").is_valid(&tampered));
+}
