@@ -29,19 +29,20 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// The absolute path of the first of `name` and `fallbacks` that is installed (ChromeDriver needs
+/// an absolute path for the browser binary).
 fn executable(name: &str, fallbacks: &[&str]) -> String {
     std::iter::once(name)
         .chain(fallbacks.iter().copied())
-        .find(|candidate| {
-            Command::new("sh")
+        .find_map(|candidate| {
+            let output = Command::new("sh")
                 .args(["-c", &format!("command -v {candidate}")])
-                .stdout(Stdio::null())
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false)
+                .output()
+                .ok()?;
+            let path = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+            (output.status.success() && !path.is_empty()).then_some(path)
         })
         .unwrap_or_else(|| panic!("{name} is not installed: run tests/run, which installs it"))
-        .to_owned()
 }
 
 impl Browser {

@@ -829,3 +829,98 @@ async fn the_client_never_retries_a_401() {
     assert_eq!(client.stats().requests, 1);
     assert_eq!(app.emulator.stats().auth_failures, 1);
 }
+
+// ---- in a real browser, as a new user would ----
+
+#[tokio::test]
+async fn a_new_user_saves_a_token_in_the_browser_then_revokes_it() {
+    use fantoccini::Locator;
+
+    use crate::browser::{Browser, enter_app_frame, find};
+
+    let app = spawn_app().await;
+    let host_page = format!("{}/?as=0&app=1", app.emulator.sites()[ALPHA].base_url);
+    let (email, token) = (email_of(&app, ALPHA, ALICE), token_of(&app, ALPHA, ALICE));
+    let name = name_of(&app, ALPHA, ALICE);
+    let browser = Browser::start().await;
+
+    browser
+        .run("jira_token_save_and_revoke", |client| async move {
+            client.goto(&host_page).await.unwrap();
+            enter_app_frame(&client).await;
+            client
+                .find(Locator::LinkText("Tokens"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            find(&client, ".tabs").await;
+            client
+                .find(Locator::LinkText("Jira API Token"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            find(&client, "#jira-token-status[data-state='not-saved']").await;
+
+            // A wrong token: a clear message, nothing saved.
+            find(&client, "#jira-email")
+                .await
+                .send_keys(&email)
+                .await
+                .unwrap();
+            find(&client, "#jira-api-token")
+                .await
+                .send_keys("ATATT-wrong")
+                .await
+                .unwrap();
+            find(&client, "form.form button[type='submit']")
+                .await
+                .click()
+                .await
+                .unwrap();
+            let error = find(&client, "#jira-token-error")
+                .await
+                .text()
+                .await
+                .unwrap();
+            assert!(error.contains("did not accept"), "{error}");
+            find(&client, "#jira-token-status[data-state='not-saved']").await;
+
+            // The right token: the orange saved state with the account name.
+            let token_input = find(&client, "#jira-api-token").await;
+            assert_eq!(
+                token_input.prop("value").await.unwrap().as_deref(),
+                Some("")
+            );
+            token_input.send_keys(&token).await.unwrap();
+            find(&client, "form.form button[type='submit']")
+                .await
+                .click()
+                .await
+                .unwrap();
+            let status = find(&client, "#jira-token-status[data-state='saved']").await;
+            let text = status.text().await.unwrap();
+            assert!(text.contains(&name), "{text}");
+            assert!(text.contains("last validated"), "{text}");
+
+            // Revoke: the dialog asks first; confirming goes back to the warning state.
+            find(&client, "a[data-dialog='revoke-jira-token']")
+                .await
+                .click()
+                .await
+                .unwrap();
+            let confirm = find(
+                &client,
+                "dialog#revoke-jira-token[open] button[type='submit']",
+            )
+            .await;
+            confirm.click().await.unwrap();
+            find(&client, "#jira-token-status[data-state='not-saved']").await;
+        })
+        .await;
+
+    assert!(stored_rows(&app).is_empty());
+}
