@@ -3,23 +3,27 @@
 (function () {
   "use strict";
 
+  // The async clipboard API needs a secure context and, inside Jira's cross-origin iframe, the
+  // frame's clipboard permission; when it is refused, fall back to a selection + execCommand.
+  function copyWithSelection(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    return ok ? Promise.resolve() : Promise.reject(new Error("copy failed"));
+  }
+
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text);
+      return navigator.clipboard.writeText(text).catch(function () { return copyWithSelection(text); });
     }
-    return new Promise(function (resolve, reject) {
-      var area = document.createElement("textarea");
-      area.value = text;
-      area.setAttribute("readonly", "");
-      area.style.position = "fixed";
-      area.style.opacity = "0";
-      document.body.appendChild(area);
-      area.select();
-      var ok = false;
-      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-      document.body.removeChild(area);
-      if (ok) { resolve(); } else { reject(new Error("copy failed")); }
-    });
+    return copyWithSelection(text);
   }
 
   document.addEventListener("click", function (event) {
@@ -32,8 +36,12 @@
     copyText(text.trim()).then(function () {
       if (status) { status.textContent = "Copied"; }
     }, function () {
-      if (status) { status.textContent = "Press Ctrl+C to copy"; }
-      if (target.select) { target.select(); }
+      if (status) { status.textContent = "Select the text and press Ctrl+C to copy"; }
+      var range = document.createRange();
+      range.selectNodeContents(target);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
     });
   });
 

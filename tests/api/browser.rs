@@ -29,11 +29,10 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// The absolute path of the first of `name` and `fallbacks` that is installed (ChromeDriver needs
-/// an absolute path for the browser binary).
-fn executable(name: &str, fallbacks: &[&str]) -> String {
-    std::iter::once(name)
-        .chain(fallbacks.iter().copied())
+/// The absolute path of the first of `names` that is installed.
+fn executable(names: &[&str]) -> String {
+    names
+        .iter()
         .find_map(|candidate| {
             let output = Command::new("sh")
                 .args(["-c", &format!("command -v {candidate}")])
@@ -42,21 +41,26 @@ fn executable(name: &str, fallbacks: &[&str]) -> String {
             let path = String::from_utf8(output.stdout).ok()?.trim().to_owned();
             (output.status.success() && !path.is_empty()).then_some(path)
         })
-        .unwrap_or_else(|| panic!("{name} is not installed: run tests/run, which installs it"))
+        .unwrap_or_else(|| {
+            panic!(
+                "{} is not installed: run tests/run, which installs it",
+                names[0]
+            )
+        })
 }
 
 impl Browser {
     pub async fn start() -> Browser {
         let permit = BROWSERS.acquire().await.expect("browser semaphore");
         let port = free_port();
-        let driver = Command::new(executable("chromedriver", &["/usr/bin/chromedriver"]))
+        let driver = Command::new(executable(&["chromedriver", "/usr/bin/chromedriver"]))
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
         let profile = tempfile::tempdir().expect("a profile dir");
-        let chromium = executable("chromium", &["/usr/bin/chromium", "chromium-browser"]);
+        let chromium = executable(&["chromium", "/usr/bin/chromium", "chromium-browser"]);
         let capabilities = json!({
             "goog:chromeOptions": {
                 "binary": chromium,

@@ -25,8 +25,6 @@ pub struct TestApp {
 #[derive(Clone, Debug)]
 pub struct Session {
     pub token: String,
-    pub site: usize,
-    pub user: usize,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -121,7 +119,7 @@ impl TestApp {
             .find(|(name, _)| name == "session")
             .map(|(_, value)| value)
             .expect("the redirect carries a session token");
-        Session { token, site, user }
+        Session { token }
     }
 
     fn with_session(&self, path: &str, session: &Session) -> String {

@@ -11,3 +11,4 @@ mod connect_pages;
 mod emulator;
 mod jira_token;
 mod startup;
+mod ui;
