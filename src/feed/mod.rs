@@ -2,6 +2,7 @@
 //! request without a valid access token is answered 401 before any data is touched.
 
 pub mod columns;
+pub mod csv_format;
 pub mod cursor;
 pub mod filter;
 pub mod jql;
