@@ -4,6 +4,7 @@
 pub mod columns;
 pub mod csv_format;
 pub mod cursor;
+pub mod export;
 pub mod filter;
 pub mod jql;
 pub mod whoami;
