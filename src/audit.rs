@@ -17,6 +17,8 @@ use crate::error::AppError;
 pub enum AuditAction {
     AccessTokenCreated,
     AccessTokenRevoked,
+    JiraApiTokenSaved,
+    JiraApiTokenRevoked,
 }
 
 impl AuditAction {
@@ -24,6 +26,8 @@ impl AuditAction {
         match self {
             Self::AccessTokenCreated => "access_token.created",
             Self::AccessTokenRevoked => "access_token.revoked",
+            Self::JiraApiTokenSaved => "jira_api_token.saved",
+            Self::JiraApiTokenRevoked => "jira_api_token.revoked",
         }
     }
 }

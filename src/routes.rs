@@ -8,7 +8,7 @@ use crate::feed::whoami;
 use crate::pages::{datasources, main_page, tokens};
 use crate::startup::AppState;
 use crate::tokens::pages as access_tokens;
-use crate::{health, static_files};
+use crate::{health, jira, static_files};
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
     cfg.service(
@@ -27,7 +27,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             // In-app pages (our session token): JiraUser extractor.
             .service(datasources::list)
             .service(tokens::tokens_root)
-            .service(tokens::jira_tab)
+            .service(jira::tab::show)
+            .service(jira::tab::validate_and_save)
+            .service(jira::revoke::confirm)
+            .service(jira::revoke::revoke)
             .service(access_tokens::list::list)
             .service(access_tokens::create::create)
             .service(access_tokens::revoke::confirm)

@@ -52,3 +52,16 @@ diesel::table! {
         submitted_at -> BigInt,
     }
 }
+
+diesel::table! {
+    jira_api_tokens (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> Text,
+        email -> Text,
+        display_name -> Text,
+        token_sealed -> Text,
+        validated_at -> BigInt,
+        rejected_at -> Nullable<BigInt>,
+    }
+}

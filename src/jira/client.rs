@@ -23,6 +23,8 @@ pub use super::retry::{RetryPolicy, next_delay, parse_retry_after};
 const USER_AGENT: &str = concat!("jira-bi-connector/", env!("CARGO_PKG_VERSION"));
 
 const PATH_MYSELF: &str = "/rest/api/3/myself";
+/// The v2 twin, used to validate a token on Validate & Save (as the products we replace do).
+const PATH_MYSELF_V2: &str = "/rest/api/2/myself";
 const PATH_SEARCH_JQL: &str = "/rest/api/3/search/jql";
 const PATH_APPROXIMATE_COUNT: &str = "/rest/api/3/search/approximate-count";
 const PATH_BULK_FETCH: &str = "/rest/api/3/issue/bulkfetch";
@@ -226,6 +228,8 @@ struct StatsCounters {
 pub struct JiraClient {
     http: reqwest::Client,
     retry: RetryPolicy,
+    /// Overrides the configured per-attempt timeout (see [`JiraClient::interactive`]).
+    attempt_timeout: Option<Duration>,
     clock: Clock,
     stats: Arc<StatsCounters>,
 }
@@ -443,6 +447,7 @@ impl JiraClient {
         Ok(Self {
             http,
             retry: config.retry,
+            attempt_timeout: None,
             clock,
             stats: Arc::default(),
         })
@@ -453,6 +458,22 @@ impl JiraClient {
     pub fn with_fresh_stats(&self) -> Self {
         Self {
             stats: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// A handle for a call a person is waiting on (e.g. Validate & Save): each attempt is cut
+    /// off after `attempt_timeout` (instead of the configured timeout) and a failed attempt is
+    /// retried at most once, after at most two seconds, so the page answers in bounded time.
+    /// Shares the connection pool and stats.
+    pub fn interactive(&self, attempt_timeout: Duration) -> Self {
+        Self {
+            retry: RetryPolicy {
+                max_retries: 1,
+                base_delay: Duration::from_millis(500),
+                max_delay: Duration::from_secs(2),
+            },
+            attempt_timeout: Some(attempt_timeout),
             ..self.clone()
         }
     }
@@ -470,7 +491,25 @@ impl JiraClient {
         site: &JiraSite,
         creds: &JiraCredentials,
     ) -> Result<JiraAccount, JiraError> {
-        let user: UserBody = self.call(site, creds, Call::get(PATH_MYSELF)).await?;
+        self.myself_at(site, creds, PATH_MYSELF).await
+    }
+
+    /// `GET /rest/api/2/myself`: the same probe on the v2 API, which Validate & Save uses.
+    pub async fn myself_v2(
+        &self,
+        site: &JiraSite,
+        creds: &JiraCredentials,
+    ) -> Result<JiraAccount, JiraError> {
+        self.myself_at(site, creds, PATH_MYSELF_V2).await
+    }
+
+    async fn myself_at(
+        &self,
+        site: &JiraSite,
+        creds: &JiraCredentials,
+        path: &'static str,
+    ) -> Result<JiraAccount, JiraError> {
+        let user: UserBody = self.call(site, creds, Call::get(path)).await?;
         Ok(JiraAccount {
             account_id: user.account_id,
             display_name: user.display_name.unwrap_or_default(),
@@ -670,6 +709,9 @@ impl JiraClient {
             .request(call.method.clone(), url.clone())
             .basic_auth(&creds.email, Some(creds.api_token.expose()))
             .header(ACCEPT, "application/json");
+        if let Some(timeout) = self.attempt_timeout {
+            request = request.timeout(timeout);
+        }
         if let Some(body) = &call.body {
             request = request
                 .header(CONTENT_TYPE, "application/json")
@@ -867,4 +909,4 @@ fn describe_json_error(err: &serde_json::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,5 +1,10 @@
-//! Everything that talks to Jira: the outbound REST client (auth, paging, retries, rate limits).
-//! The Jira API token tab builds on top of it.
+//! Everything that talks to Jira: the outbound REST client (auth, paging, retries, rate limits),
+//! and the Jira API Token tab where users save the token that client reads Jira with.
 
+pub mod api_token;
 pub mod client;
+pub mod credentials;
 mod retry;
+pub mod revoke;
+pub mod tab;
+pub mod token_store;

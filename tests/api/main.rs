@@ -9,5 +9,6 @@ mod connect_descriptor;
 mod connect_lifecycle;
 mod connect_pages;
 mod emulator;
+mod jira_token;
 mod startup;
 mod ui;

@@ -13,16 +13,16 @@ use serde_json::json;
 use super::*;
 
 #[derive(Debug, Clone)]
-struct Recorded {
-    method: String,
-    host: String,
-    path: String,
-    query: String,
-    authorization: Option<String>,
-    user_agent: Option<String>,
-    accept: Option<String>,
-    content_type: Option<String>,
-    body: Vec<u8>,
+pub(crate) struct Recorded {
+    pub(crate) method: String,
+    pub(crate) host: String,
+    pub(crate) path: String,
+    pub(crate) query: String,
+    pub(crate) authorization: Option<String>,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) accept: Option<String>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Recorded {
@@ -34,21 +34,21 @@ impl Recorded {
 type Responder = dyn Fn(usize, &Recorded) -> HttpResponse + Send + Sync;
 
 /// A scripted Jira: `responder(n, request)` answers the n-th request (0-based).
-struct MockJira {
+pub(crate) struct MockJira {
     base: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
     handle: ServerHandle,
 }
 
 impl MockJira {
-    async fn start(
+    pub(crate) async fn start(
         responder: impl Fn(usize, &Recorded) -> HttpResponse + Send + Sync + 'static,
     ) -> Self {
         Self::start_with_delay(Duration::ZERO, responder).await
     }
 
     /// Every response is held back by `delay` (to provoke client timeouts).
-    async fn start_with_delay(
+    pub(crate) async fn start_with_delay(
         delay: Duration,
         responder: impl Fn(usize, &Recorded) -> HttpResponse + Send + Sync + 'static,
     ) -> Self {
@@ -107,15 +107,15 @@ impl MockJira {
         }
     }
 
-    fn site(&self) -> JiraSite {
+    pub(crate) fn site(&self) -> JiraSite {
         JiraSite::parse(&self.base).unwrap()
     }
 
-    fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.handle.stop(false).await;
     }
 }
@@ -151,7 +151,7 @@ fn client(max_retries: u32) -> JiraClient {
     client_with(max_retries, Duration::from_secs(5))
 }
 
-fn myself_json() -> serde_json::Value {
+pub(crate) fn myself_json() -> serde_json::Value {
     json!({
         "self": "https://example.atlassian.net/rest/api/3/user?accountId=5b10a2844c20165700ede21g",
         "accountId": "5b10a2844c20165700ede21g",
@@ -166,7 +166,7 @@ fn myself_json() -> serde_json::Value {
     })
 }
 
-fn ok_json(value: serde_json::Value) -> HttpResponse {
+pub(crate) fn ok_json(value: serde_json::Value) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("X-Seraph-LoginReason", "OK"))
         .json(value)

@@ -1,0 +1,319 @@
+//! The Jira API Token tab: how to create a token, the status indicator (warning sign, orange once
+//! saved), and Validate & Save. The token is checked with the tenant's own Jira site before it is
+//! stored; any failure keeps the previous token and explains itself next to the form.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use crate::audit::Actor;
+use crate::connect::auth::JiraUser;
+use crate::connect::qsh;
+use crate::db;
+use crate::error::AppError;
+use crate::jira::api_token::{
+    CREATE_TOKEN_URL, JiraApiToken, JiraEmail, Rejection, VALIDATION_ATTEMPT_TIMEOUT,
+    check_with_jira,
+};
+use crate::jira::client::JiraSite;
+use crate::jira::token_store::{self, ValidatedToken};
+use crate::pages::form_body::{Field, read_form};
+use crate::pages::tokens::TokenTab;
+use crate::pages::{Layout, Nav, PageError};
+use crate::startup::AppState;
+
+pub(crate) const TAB_PATH: &str = "/app/tokens/jira";
+
+/// A field whose bytes were not UTF-8 (the browser always sends UTF-8, so something mangled it).
+const UNREADABLE_CHARACTERS: &str =
+    "This contains characters that could not be read. Type or paste it again.";
+
+/// What the status indicator shows.
+pub(crate) enum Status {
+    NotSaved,
+    Saved {
+        display_name: String,
+        validated_at: String,
+    },
+    /// Jira answered 401 to the saved token after it was saved.
+    Rejected {
+        display_name: String,
+        rejected_at: String,
+    },
+    /// The sealed token no longer opens.
+    Unreadable {
+        display_name: String,
+    },
+}
+
+impl Status {
+    pub(crate) fn is_saved(&self) -> bool {
+        !matches!(self, Self::NotSaved)
+    }
+}
+
+/// The form as re-rendered after a failed submission. The token is never echoed; the email is
+/// echoed only from the submission being answered (so the user can spot a typo), never from
+/// storage.
+#[derive(Default)]
+struct FormView {
+    email: String,
+    email_error: Option<&'static str>,
+    token_error: Option<&'static str>,
+    failure: Option<String>,
+    login_url: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "tokens_jira.html")]
+struct JiraTokenTab {
+    layout: Layout,
+    tab: TokenTab,
+    create_token_url: &'static str,
+    status: Status,
+    notice: Option<&'static str>,
+    form: FormView,
+}
+
+#[get("/app/tokens/jira")]
+pub async fn show(
+    user: JiraUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let flag = qsh::parse_params(req.query_string())
+        .into_iter()
+        .find_map(|(name, _)| match name.as_str() {
+            "saved" | "revoked" => Some(name),
+            _ => None,
+        });
+    let status = load_status(&state, &user).await?;
+    // The flag only chooses the wording; the notice must agree with what is stored.
+    let notice = match (flag.as_deref(), &status) {
+        (Some("saved"), Status::Saved { .. }) => {
+            Some("Your Jira API token is validated and saved.")
+        }
+        (Some("revoked"), Status::NotSaved) => Some("Your Jira API token was revoked and deleted."),
+        _ => None,
+    };
+    Ok(render_with(
+        &state,
+        &user,
+        StatusCode::OK,
+        status,
+        notice,
+        FormView::default(),
+    )?)
+}
+
+#[post("/app/tokens/jira")]
+pub async fn validate_and_save(
+    user: JiraUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let failed = |status, form| render(&state, &user, status, form);
+    let fields = match read_form(&req, payload).await {
+        Ok(fields) => fields,
+        Err(err) => {
+            let form = FormView {
+                failure: Some(err.to_string()),
+                ..FormView::default()
+            };
+            return Ok(failed(err.status(), form).await?);
+        }
+    };
+    let (email_field, token_field) = (fields.field("email"), fields.field("api_token"));
+    if email_field == Field::Missing || token_field == Field::Missing {
+        let form = FormView {
+            failure: Some(
+                "The form arrived without its Email or API token field. Reload the page and try \
+                 again."
+                    .to_owned(),
+            ),
+            ..FormView::default()
+        };
+        return Ok(failed(StatusCode::BAD_REQUEST, form).await?);
+    }
+    let echoed_email: String = email_field.typed().trim().chars().take(254).collect();
+    let email = match &email_field {
+        Field::Text(raw) => JiraEmail::parse(raw),
+        _ => Err(UNREADABLE_CHARACTERS),
+    };
+    let token = match &token_field {
+        Field::Text(raw) => JiraApiToken::parse(raw),
+        _ => Err(UNREADABLE_CHARACTERS),
+    };
+    let (email, token) = match (email, token) {
+        (Ok(email), Ok(token)) => (email, token),
+        (email, token) => {
+            let unreadable = [&email_field, &token_field]
+                .iter()
+                .any(|field| matches!(field, Field::NotUtf8 { .. }));
+            let form = FormView {
+                email: echoed_email,
+                email_error: email.err(),
+                token_error: token.err(),
+                ..FormView::default()
+            };
+            let status = if unreadable {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            return Ok(failed(status, form).await?);
+        }
+    };
+
+    // Only ever the tenant's stored baseUrl: the form cannot choose where credentials go.
+    let site = JiraSite::parse(user.tenant.base_url.as_str()).map_err(|reason| {
+        AppError::internal(format!(
+            "tenant {} has an unusable baseUrl: {reason}",
+            user.tenant.client_key.as_str()
+        ))
+    })?;
+    let client = state
+        .jira
+        .interactive(VALIDATION_ATTEMPT_TIMEOUT.min(state.settings.outbound_timeout));
+    let credentials = token.credentials(&email);
+    let account = match check_with_jira(&client, &site, &credentials, &user.account_id).await {
+        Ok(account) => account,
+        Err(rejection) => {
+            tracing::info!(
+                tenant.client_key = user.tenant.client_key.as_str(),
+                user.account_id = user.account_id.as_str(),
+                jira_token.rejection = rejection.kind(),
+                "Jira API token not saved"
+            );
+            let status = match rejection {
+                Rejection::TimedOut => StatusCode::GATEWAY_TIMEOUT,
+                Rejection::Unreachable | Rejection::Unexpected { .. } => StatusCode::BAD_GATEWAY,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let form = FormView {
+                email: echoed_email,
+                failure: Some(rejection.message()),
+                login_url: rejection.login_url().map(str::to_owned),
+                ..FormView::default()
+            };
+            return Ok(failed(status, form).await?);
+        }
+    };
+
+    let sealer = state.jira_tokens.clone();
+    let owner = actor(&user, &req);
+    let validated_at = state.clock.now();
+    db::run(&state.pool, move |conn| {
+        token_store::save(
+            conn,
+            &sealer,
+            &owner,
+            &ValidatedToken {
+                email: &email,
+                token: &token,
+                display_name: &account.display_name,
+                validated_at,
+            },
+        )
+    })
+    .await?;
+    tracing::info!(
+        tenant.client_key = user.tenant.client_key.as_str(),
+        user.account_id = user.account_id.as_str(),
+        "Jira API token validated and saved"
+    );
+    let layout = Layout::new(&state, &user, "Jira API Token", Nav::Tokens)?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", layout.link(&format!("{TAB_PATH}?saved=1"))))
+        .finish())
+}
+
+/// The signed-in user as the owner of the token and the actor in the audit trail.
+pub(crate) fn actor(user: &JiraUser, req: &HttpRequest) -> Actor {
+    Actor {
+        tenant_id: user.tenant.id,
+        account_id: user.account_id.clone(),
+        ip: req.peer_addr().map(|addr| addr.ip()),
+    }
+}
+
+/// The tab after a failed submission, with the current status.
+async fn render(
+    state: &web::Data<AppState>,
+    user: &JiraUser,
+    http_status: StatusCode,
+    form: FormView,
+) -> Result<HttpResponse, AppError> {
+    let status = load_status(state, user).await?;
+    render_with(state, user, http_status, status, None, form)
+}
+
+fn render_with(
+    state: &AppState,
+    user: &JiraUser,
+    http_status: StatusCode,
+    status: Status,
+    notice: Option<&'static str>,
+    form: FormView,
+) -> Result<HttpResponse, AppError> {
+    let page = JiraTokenTab {
+        layout: Layout::new(state, user, "Jira API Token", Nav::Tokens)?,
+        tab: TokenTab::Jira,
+        create_token_url: CREATE_TOKEN_URL,
+        status,
+        notice,
+        form,
+    };
+    page.layout.respond(http_status, &page)
+}
+
+/// The user's saved token as the indicator shows it; opening the seal detects tampering.
+pub(crate) async fn load_status(state: &AppState, user: &JiraUser) -> Result<Status, AppError> {
+    let sealer = state.jira_tokens.clone();
+    let (tenant_id, account_id) = (user.tenant.id, user.account_id.clone());
+    let found = db::run(&state.pool, move |conn| {
+        let saved = token_store::find(conn, tenant_id, &account_id)?;
+        Ok(saved.map(|saved| {
+            let readable = saved.open(&sealer).is_ok();
+            (saved, readable)
+        }))
+    })
+    .await?;
+    let Some((saved, readable)) = found else {
+        return Ok(Status::NotSaved);
+    };
+    let display_name = if saved.display_name.trim().is_empty() {
+        "your Jira account".to_owned()
+    } else {
+        saved.display_name
+    };
+    Ok(if !readable {
+        tracing::warn!(
+            tenant.client_key = user.tenant.client_key.as_str(),
+            user.account_id = user.account_id.as_str(),
+            "saved Jira API token does not open"
+        );
+        Status::Unreadable { display_name }
+    } else if let Some(rejected_at) = saved.rejected_at {
+        Status::Rejected {
+            display_name,
+            rejected_at: utc_minutes(rejected_at),
+        }
+    } else {
+        Status::Saved {
+            display_name,
+            validated_at: utc_minutes(saved.validated_at),
+        }
+    })
+}
+
+/// `2026-11-22 14:03 UTC`.
+pub(crate) fn utc_minutes(at: OffsetDateTime) -> String {
+    at.format(format_description!(
+        "[year]-[month]-[day] [hour]:[minute] UTC"
+    ))
+    .unwrap_or_else(|_| "an unknown time".to_owned())
+}
