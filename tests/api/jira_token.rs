@@ -43,13 +43,13 @@ async fn save(app: &TestApp, session: &Session, email: &str, token: &str) -> req
         .await
 }
 
-/// Saves the session user's own token and checks it worked.
-async fn save_own_token(app: &TestApp, session: &Session) {
+/// Saves the token of `user` of `site` (whose session this is) and checks it worked.
+async fn save_own_token(app: &TestApp, session: &Session, site: usize, user: usize) {
     let response = save(
         app,
         session,
-        &email_of(app, session.site, session.user),
-        &token_of(app, session.site, session.user),
+        &email_of(app, site, user),
+        &token_of(app, site, user),
     )
     .await;
     assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
@@ -181,10 +181,10 @@ async fn validate_and_save_with_the_users_own_token_shows_the_orange_saved_state
 async fn saving_again_replaces_the_token_in_place() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
     let first = stored_rows(&app);
 
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
 
     let second = stored_rows(&app);
     assert_eq!(second.len(), 1);
@@ -199,7 +199,7 @@ async fn saving_again_replaces_the_token_in_place() {
 async fn a_wrong_token_explains_401_and_keeps_the_previous_token() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
     let before = stored_rows(&app);
     let email = email_of(&app, ALPHA, ALICE);
 
@@ -254,7 +254,7 @@ async fn a_captcha_locked_account_is_asked_to_log_in_in_a_browser_and_is_not_ret
     let app = spawn_app().await;
     let dave = app.sign_in(ALPHA, DAVE).await;
     app.emulator.set_captcha_locked(ALPHA, DAVE, false).unwrap();
-    save_own_token(&app, &dave).await;
+    save_own_token(&app, &dave, ALPHA, DAVE).await;
     let before = stored_rows(&app);
     app.emulator.set_captcha_locked(ALPHA, DAVE, true).unwrap();
     let calls = myself_calls(&app);
@@ -314,7 +314,7 @@ async fn a_token_of_another_jira_user_is_refused() {
 async fn an_unreachable_site_is_reported_and_nothing_changes() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
     let before = stored_rows(&app);
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -342,7 +342,7 @@ async fn an_unreachable_site_is_reported_and_nothing_changes() {
 async fn a_site_that_drops_the_connection_is_reported_as_unreachable() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
     let before = stored_rows(&app);
     app.emulator.set_faults(FaultConfig {
         drop_connection_every: Some(1),
@@ -413,7 +413,7 @@ async fn spawn_app_with_one_second_timeout() -> TestApp {
 async fn a_site_that_answers_too_slowly_is_reported_and_nothing_changes() {
     let app = spawn_app_with_one_second_timeout().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
     let before = stored_rows(&app);
     app.emulator.set_faults(FaultConfig {
         latency_ms: 1_500,
@@ -440,7 +440,7 @@ async fn a_site_that_answers_too_slowly_is_reported_and_nothing_changes() {
 async fn an_unexpected_jira_error_shows_a_reference_id() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
     let before = stored_rows(&app);
     app.emulator.set_faults(FaultConfig {
         error_5xx_every: Some(1),
@@ -567,7 +567,7 @@ async fn saving_requires_the_in_app_session() {
 async fn the_database_files_hold_no_plaintext_token() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
     let token = token_of(&app, ALPHA, ALICE);
 
     let mut bytes = std::fs::read(&app.db_path).unwrap();
@@ -585,7 +585,7 @@ async fn the_database_files_hold_no_plaintext_token() {
 async fn a_tampered_ciphertext_is_detected_and_shown_clearly() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
     let sealed = stored_rows(&app)[0].token_sealed.clone();
     let mut chars: Vec<char> = sealed.chars().collect();
     let middle = chars.len() / 2;
@@ -604,7 +604,7 @@ async fn a_tampered_ciphertext_is_detected_and_shown_clearly() {
         "it can be revoked"
     );
     // Saving again repairs it.
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
     assert_eq!(state_of(&tab(&app, &alice).await), "saved");
 }
 
@@ -612,7 +612,7 @@ async fn a_tampered_ciphertext_is_detected_and_shown_clearly() {
 async fn a_token_jira_later_rejected_is_shown_as_rejected() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
     // What `credentials::mark_invalid` records when a feed's call gets a 401.
     diesel::sql_query("UPDATE jira_api_tokens SET rejected_at = validated_at + 60")
         .execute(&mut app.db())
@@ -631,7 +631,7 @@ async fn a_token_jira_later_rejected_is_shown_as_rejected() {
 async fn revoke_asks_for_confirmation_then_deletes_the_token() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
     let page = tab(&app, &alice).await;
     assert!(page.contains("<dialog class=\"modal\" id=\"revoke-jira-token\""));
     assert!(page.contains("href=\"/app/tokens/jira/revoke?session="));
@@ -698,7 +698,7 @@ struct AuditRow {
 async fn other_users_cannot_see_or_delete_a_users_token() {
     let app = spawn_app().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
-    save_own_token(&app, &alice).await;
+    save_own_token(&app, &alice, ALPHA, ALICE).await;
     let before = stored_rows(&app);
     let bob = app.sign_in(ALPHA, BOB).await;
     let carol = app.sign_in(BETA, CAROL).await;
@@ -726,8 +726,12 @@ async fn each_user_and_site_keeps_its_own_token() {
     let bob = app.sign_in(ALPHA, BOB).await;
     let carol = app.sign_in(BETA, CAROL).await;
 
-    for session in [&alice, &bob, &carol] {
-        save_own_token(&app, session).await;
+    for (session, site, user) in [
+        (&alice, ALPHA, ALICE),
+        (&bob, ALPHA, BOB),
+        (&carol, BETA, CAROL),
+    ] {
+        save_own_token(&app, session, site, user).await;
     }
     app.post_form(REVOKE, &bob, &[]).await;
 
@@ -828,4 +832,99 @@ async fn the_client_never_retries_a_401() {
     assert_eq!(err, JiraError::Unauthorized);
     assert_eq!(client.stats().requests, 1);
     assert_eq!(app.emulator.stats().auth_failures, 1);
+}
+
+// ---- in a real browser, as a new user would ----
+
+#[tokio::test]
+async fn a_new_user_saves_a_token_in_the_browser_then_revokes_it() {
+    use fantoccini::Locator;
+
+    use crate::browser::{Browser, enter_app_frame, find};
+
+    let app = spawn_app().await;
+    let host_page = format!("{}/?as=0&app=1", app.emulator.sites()[ALPHA].base_url);
+    let (email, token) = (email_of(&app, ALPHA, ALICE), token_of(&app, ALPHA, ALICE));
+    let name = name_of(&app, ALPHA, ALICE);
+    let browser = Browser::start().await;
+
+    browser
+        .run("jira_token_save_and_revoke", |client| async move {
+            client.goto(&host_page).await.unwrap();
+            enter_app_frame(&client).await;
+            client
+                .find(Locator::LinkText("Tokens"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            find(&client, ".tabs").await;
+            client
+                .find(Locator::LinkText("Jira API Token"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            find(&client, "#jira-token-status[data-state='not-saved']").await;
+
+            // A wrong token: a clear message, nothing saved.
+            find(&client, "#jira-email")
+                .await
+                .send_keys(&email)
+                .await
+                .unwrap();
+            find(&client, "#jira-api-token")
+                .await
+                .send_keys("ATATT-wrong")
+                .await
+                .unwrap();
+            find(&client, "form.form button[type='submit']")
+                .await
+                .click()
+                .await
+                .unwrap();
+            let error = find(&client, "#jira-token-error")
+                .await
+                .text()
+                .await
+                .unwrap();
+            assert!(error.contains("did not accept"), "{error}");
+            find(&client, "#jira-token-status[data-state='not-saved']").await;
+
+            // The right token: the orange saved state with the account name.
+            let token_input = find(&client, "#jira-api-token").await;
+            assert_eq!(
+                token_input.prop("value").await.unwrap().as_deref(),
+                Some("")
+            );
+            token_input.send_keys(&token).await.unwrap();
+            find(&client, "form.form button[type='submit']")
+                .await
+                .click()
+                .await
+                .unwrap();
+            let status = find(&client, "#jira-token-status[data-state='saved']").await;
+            let text = status.text().await.unwrap();
+            assert!(text.contains(&name), "{text}");
+            assert!(text.contains("last validated"), "{text}");
+
+            // Revoke: the dialog asks first; confirming goes back to the warning state.
+            find(&client, "a[data-dialog='revoke-jira-token']")
+                .await
+                .click()
+                .await
+                .unwrap();
+            let confirm = find(
+                &client,
+                "dialog#revoke-jira-token[open] button[type='submit']",
+            )
+            .await;
+            confirm.click().await.unwrap();
+            find(&client, "#jira-token-status[data-state='not-saved']").await;
+        })
+        .await;
+
+    assert!(stored_rows(&app).is_empty());
 }
