@@ -25,6 +25,9 @@ pub struct TestApp {
 #[derive(Clone, Debug)]
 pub struct Session {
     pub token: String,
+    /// Which emulator site and user signed in (indexes into `emulator.sites()`).
+    pub site: usize,
+    pub user: usize,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -119,7 +122,7 @@ impl TestApp {
             .find(|(name, _)| name == "session")
             .map(|(_, value)| value)
             .expect("the redirect carries a session token");
-        Session { token }
+        Session { token, site, user }
     }
 
     fn with_session(&self, path: &str, session: &Session) -> String {
