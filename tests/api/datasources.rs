@@ -740,3 +740,142 @@ async fn the_pages_require_the_in_app_session() {
     assert_eq!(response.status(), 401);
     assert_eq!(post.status(), 401);
 }
+
+// ---------------------------------------------------------------------------------------------
+// In a real browser: as a new user would.
+
+mod in_the_browser {
+    use fantoccini::{Client, Locator};
+
+    use super::*;
+    use crate::browser::{Browser, enter_app_frame, find};
+
+    async fn open_app(client: &Client, app: &TestApp, site: usize, user: usize) {
+        let base = &app.emulator.sites()[site].base_url;
+        client.goto(&format!("{base}/?as={user}")).await.unwrap();
+        find(client, "header details.menu summary")
+            .await
+            .click()
+            .await
+            .unwrap();
+        client
+            .find(Locator::LinkText("BI Connector"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        enter_app_frame(client).await;
+    }
+
+    async fn click(client: &Client, css: &str) {
+        find(client, css).await.click().await.unwrap();
+    }
+
+    async fn visible(client: &Client, css: &str) -> bool {
+        find(client, css).await.is_displayed().await.unwrap()
+    }
+
+    /// With `DS_SCREENSHOTS` set, saves what the user sees (scrolled to `#at`, if given) in
+    /// `target/tmp/screenshots/`, for reviewing the layout by eye.
+    async fn shot(client: &Client, name: &str, at: Option<&str>) {
+        if std::env::var_os("DS_SCREENSHOTS").is_some() {
+            if let Some(id) = at {
+                client
+                    .execute(
+                        "document.getElementById(arguments[0]).scrollIntoView();",
+                        vec![serde_json::json!(id)],
+                    )
+                    .await
+                    .unwrap();
+            }
+            let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join(format!("{name}.png")),
+                client.screenshot().await.unwrap(),
+            )
+            .unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_new_user_creates_a_data_source_copies_its_feed_url_and_deletes_it() {
+        let app = spawn_app().await;
+        signed_in_with_jira_token(&app, ALPHA, ALICE).await;
+        let browser = Browser::start().await;
+        browser
+            .run("data_source_flow", |client| async move {
+                let app = &app;
+                open_app(&client, app, ALPHA, ALICE).await;
+                shot(&client, "ds-1-empty", None).await;
+                click(&client, ".empty-state a.button--primary").await;
+
+                // Projects are the default; the JQL box hides until "Write JQL" is chosen.
+                find(&client, "#data-source-form").await;
+                assert!(!visible(&client, "#ds-jql").await);
+                click(&client, "input[name=issue_mode][value=jql]").await;
+                assert!(visible(&client, "#ds-jql").await);
+                click(&client, "input[name=issue_mode][value=projects]").await;
+                assert!(!visible(&client, "#ds-jql").await);
+
+                find(&client, "#ds-name")
+                    .await
+                    .send_keys("Alpha severity")
+                    .await
+                    .unwrap();
+                click(&client, "input[name=projects][value=ALPHA]").await;
+                // The field search narrows the list as one types.
+                let search = find(&client, "input[data-filter-list=ds-field-list]").await;
+                search.send_keys("sever").await.unwrap();
+                let severity = find(&client, "input[name=fields][value=customfield_10030]").await;
+                assert!(severity.is_displayed().await.unwrap());
+                let team = find(&client, "input[name=fields][value=customfield_10035]").await;
+                assert!(!team.is_displayed().await.unwrap());
+                severity.click().await.unwrap();
+                shot(&client, "ds-2-form", Some("ds-fields-label")).await;
+                click(&client, "#data-source-form button[type=submit]").await;
+
+                // The saved data source: preview, count, feed URLs with Copy.
+                find(&client, "#ds-preview").await;
+                shot(&client, "ds-3-show", None).await;
+                shot(&client, "ds-4-feeds", Some("feeds-title")).await;
+                shot(&client, "ds-5-feeds", Some("feed-json-title")).await;
+                let rows = client
+                    .find_all(Locator::Css("#ds-preview tbody tr"))
+                    .await
+                    .unwrap();
+                assert_eq!(rows.len(), 10);
+                let heading = find(&client, "h1").await.text().await.unwrap();
+                assert_eq!(heading, "Alpha severity");
+                click(&client, "[data-copy-target=feed-odata-url]").await;
+                client
+                    .wait()
+                    .for_element(Locator::XPath(
+                        "//*[@id='feed-odata-copied'][text()='Copied']",
+                    ))
+                    .await
+                    .expect("a visible Copied confirmation");
+
+                // Delete, confirmed in the dialog.
+                click(&client, "[data-dialog=delete-dialog]").await;
+                let dialog = find(&client, "dialog[open]").await;
+                dialog
+                    .find(Locator::Css("button[type=submit]"))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
+                let banner = find(&client, ".banner--success")
+                    .await
+                    .text()
+                    .await
+                    .unwrap();
+                assert!(banner.contains("“Alpha severity” was deleted"), "{banner}");
+                find(&client, ".empty-state").await;
+                assert!(stored(app).is_empty());
+            })
+            .await;
+    }
+}
