@@ -5,6 +5,8 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
+use jira_bi_connector::emulator::FaultConfig;
+
 use crate::helpers::{Session, TestApp, spawn_app};
 
 const LIST: &str = "/app/datasources";
@@ -461,6 +463,99 @@ async fn a_double_submit_creates_one_data_source_and_names_are_unique_per_user()
     let html = same_name.text().await.unwrap();
     assert!(element(&html, "ds-name-error", "p").contains("already have a data source"));
     assert_eq!(stored(&app).len(), 1);
+}
+
+#[tokio::test]
+async fn when_jira_fails_the_pages_explain_it_keep_what_was_typed_and_save_nothing() {
+    let app = spawn_app().await;
+    let alice = signed_in_with_jira_token(&app, ALPHA, ALICE).await;
+    let id = create(
+        &app,
+        &alice,
+        &[("name", "Kept"), ("jql", "project = ALPHA")],
+    )
+    .await;
+    let form_id = fresh_form_id(&app, &alice).await;
+    app.emulator.set_faults(FaultConfig {
+        error_5xx_every: Some(1),
+        error_status: 500,
+        ..FaultConfig::default()
+    });
+
+    let (status, show) = page(&app, &format!("{LIST}/{id}"), &alice).await;
+    let (new_status, new) = page(&app, NEW, &alice).await;
+    let post = app
+        .post_form(
+            LIST,
+            &alice,
+            &[
+                ("form_id", &form_id),
+                ("name", "Typed name"),
+                ("issue_mode", "jql"),
+                ("jql", "project = OPS"),
+            ],
+        )
+        .await;
+
+    assert_eq!(status, 200, "the data source still shows");
+    assert!(show.contains("Jira is having problems right now (HTTP 500)"));
+    assert!(element(&show, "ds-count", "dd").contains("Not available right now"));
+    assert!(show.contains(&format!("/feed/{id}/odata")));
+    assert_eq!(new_status, 200);
+    assert!(new.contains("Jira is having problems right now"));
+    assert!(new.contains(r#"id="data-source-form""#));
+    assert_eq!(post.status(), 502);
+    let html = post.text().await.unwrap();
+    assert!(html.contains("Jira is having problems right now"));
+    assert!(html.contains(r#"type="text" value="Typed name""#));
+    assert!(html.contains(">project = OPS</textarea>"));
+    assert_eq!(stored(&app).len(), 1);
+}
+
+#[tokio::test]
+async fn fifty_data_sources_is_the_limit() {
+    let app = spawn_app().await;
+    let alice = signed_in_with_jira_token(&app, ALPHA, ALICE).await;
+    let form_id = fresh_form_id(&app, &alice).await;
+    let id = create(
+        &app,
+        &alice,
+        &[("name", "First"), ("jql", "project = ALPHA")],
+    )
+    .await;
+    for n in 2..=50 {
+        diesel::sql_query(format!(
+            "INSERT INTO data_sources (tenant_id, account_id, name, name_normalized, issue_mode, \
+             jql, project_keys, fields, created_at, updated_at) \
+             SELECT tenant_id, account_id, 'DS {n}', 'ds {n}', 'jql', jql, '[]', '[]', 0, 0 \
+             FROM data_sources WHERE id = {id}"
+        ))
+        .execute(&mut app.db())
+        .unwrap();
+    }
+
+    let (status, new) = page(&app, NEW, &alice).await;
+    let (_, list) = page(&app, LIST, &alice).await;
+    let post = app
+        .post_form(
+            LIST,
+            &alice,
+            &[
+                ("form_id", &form_id),
+                ("name", "One more"),
+                ("jql", "project = ALPHA"),
+            ],
+        )
+        .await;
+
+    assert_eq!(status, 200);
+    assert!(new.contains("You have 50 data sources, the maximum."));
+    assert!(!new.contains(r#"id="data-source-form""#));
+    assert!(list.contains("50 of 50 data sources."));
+    assert!(list.contains(r#"disabled aria-describedby="ds-limit-reason""#));
+    assert_eq!(post.status(), 409);
+    assert!(post.text().await.unwrap().contains("the maximum"));
+    assert_eq!(stored(&app).len(), 50);
 }
 
 // ---------------------------------------------------------------------------------------------
