@@ -623,6 +623,39 @@ async fn editing_opens_the_form_as_saved_and_stores_the_change() {
 }
 
 #[tokio::test]
+async fn editing_warns_about_picks_jira_no_longer_offers() {
+    let app = spawn_app().await;
+    let alice = signed_in_with_jira_token(&app, ALPHA, ALICE).await;
+    let id = create(
+        &app,
+        &alice,
+        &[
+            ("name", "Old picks"),
+            ("issue_mode", "projects"),
+            ("projects", "ALPHA"),
+            ("fields", "customfield_10030"),
+        ],
+    )
+    .await;
+    diesel::sql_query(
+        "UPDATE data_sources SET project_keys = '[\"ALPHA\",\"GONE\"]', \
+         fields = '[\"customfield_10030\",\"customfield_55555\"]'",
+    )
+    .execute(&mut app.db())
+    .unwrap();
+
+    let (status, html) = page(&app, &format!("{LIST}/{id}/edit"), &alice).await;
+
+    assert_eq!(status, 200);
+    assert!(html.contains(
+        "Jira no longer offers you project “GONE” and field “customfield_55555”. Saving removes \
+         them from this data source."
+    ));
+    let (_, show) = page(&app, &format!("{LIST}/{id}"), &alice).await;
+    assert!(show.contains("Not on your Jira site"));
+}
+
+#[tokio::test]
 async fn deleting_asks_for_confirmation_then_removes_the_data_source() {
     let app = spawn_app().await;
     let alice = signed_in_with_jira_token(&app, ALPHA, ALICE).await;

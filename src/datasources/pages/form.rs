@@ -645,15 +645,52 @@ pub(crate) async fn render_with_catalog(
             (None, Some(Banner::from_trouble(&trouble)))
         }
     };
+    let gone = catalog
+        .as_ref()
+        .and_then(|catalog| gone_picks(&values, catalog));
     let view = FormView::build(values, FormErrors::default(), catalog.as_ref());
     render(
         state,
         user,
         target,
         status,
-        banner.or(jira_banner),
+        banner.or(jira_banner).or(gone),
         FormContent::Form(Box::new(view)),
     )
+}
+
+/// A warning when stored picks are no longer offered (a project the user lost access to, a
+/// custom field an admin deleted): saving the form drops them, so say so before it happens.
+fn gone_picks(values: &FormValues, catalog: &Catalog) -> Option<Banner> {
+    let projects: Vec<&str> = if values.mode == IssueMode::Projects {
+        values
+            .projects
+            .iter()
+            .map(String::as_str)
+            .filter(|key| !catalog.projects.iter().any(|p| p.key == *key))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let fields: Vec<&str> = values
+        .fields
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !catalog.fields.iter().any(|f| f.id == *id))
+        .collect();
+    let mut parts = Vec::new();
+    if !projects.is_empty() {
+        parts.push(name_some(&projects, "project", "projects"));
+    }
+    if !fields.is_empty() {
+        parts.push(name_some(&fields, "field", "fields"));
+    }
+    (!parts.is_empty()).then(|| {
+        Banner::warning(format!(
+            "Jira no longer offers you {}. Saving removes them from this data source.",
+            parts.join(" and ")
+        ))
+    })
 }
 
 /// A submission after Jira had its say.
