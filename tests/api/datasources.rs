@@ -947,11 +947,31 @@ mod in_the_browser {
                 click(&client, "input[name=issue_mode][value=projects]").await;
                 assert!(!visible(&client, "#ds-jql").await);
 
+                // An unbounded query comes back with Jira's message next to the field.
                 find(&client, "#ds-name")
                     .await
                     .send_keys("Alpha severity")
                     .await
                     .unwrap();
+                click(&client, "input[name=issue_mode][value=jql]").await;
+                find(&client, "#ds-jql")
+                    .await
+                    .send_keys("order by created")
+                    .await
+                    .unwrap();
+                click(&client, "#data-source-form button[type=submit]").await;
+                let error = find(&client, "#ds-jql-error").await.text().await.unwrap();
+                assert!(error.contains("Unbounded JQL"), "{error}");
+                let described = find(&client, "#ds-jql")
+                    .await
+                    .attr("aria-describedby")
+                    .await
+                    .unwrap();
+                assert_eq!(described.as_deref(), Some("ds-jql-error ds-jql-help"));
+                assert!(visible(&client, "#ds-jql").await, "the JQL mode is kept");
+                shot(&client, "ds-2-refused", Some("ds-mode-help")).await;
+
+                click(&client, "input[name=issue_mode][value=projects]").await;
                 click(&client, "input[name=projects][value=ALPHA]").await;
                 // The field search narrows the list as one types.
                 let search = find(&client, "input[data-filter-list=ds-field-list]").await;
@@ -977,6 +997,12 @@ mod in_the_browser {
                 let heading = find(&client, "h1").await.text().await.unwrap();
                 assert_eq!(heading, "Alpha severity");
                 click(&client, "[data-copy-target=feed-odata-url]").await;
+                let copied = find(&client, "#feed-odata-url")
+                    .await
+                    .prop("value")
+                    .await
+                    .unwrap();
+                assert!(copied.is_some_and(|url| url.ends_with("/odata")));
                 client
                     .wait()
                     .for_element(Locator::XPath(
@@ -985,7 +1011,17 @@ mod in_the_browser {
                     .await
                     .expect("a visible Copied confirmation");
 
-                // Delete, confirmed in the dialog.
+                // The list shows it; delete from the data source's page, confirmed in a dialog.
+                click(&client, ".breadcrumbs a").await;
+                let name = find(&client, "#data-sources tbody td a")
+                    .await
+                    .text()
+                    .await
+                    .unwrap();
+                assert_eq!(name, "Alpha severity");
+                shot(&client, "ds-6-list", None).await;
+                click(&client, "#data-sources tbody td a").await;
+                find(&client, "#ds-preview").await;
                 click(&client, "[data-dialog=delete-dialog]").await;
                 let dialog = find(&client, "dialog[open]").await;
                 dialog
