@@ -235,7 +235,8 @@ impl FromRequest for JiraUser {
     }
 }
 
-fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+/// The shared application state, for extractors.
+pub fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| AppError::internal("application state missing"))

@@ -102,11 +102,7 @@ impl Tenant {
 }
 
 pub fn find_by_client_key(conn: &mut Conn, client_key: &str) -> Result<Option<Tenant>, AppError> {
-    tenants::table
-        .filter(tenants::client_key.eq(client_key))
-        .select(TenantRow::as_select())
-        .first(conn)
-        .optional()?
+    find_row(conn, client_key)?
         .map(Tenant::from_row)
         .transpose()
 }

@@ -18,20 +18,6 @@ pub const MAX_PROJECTS: usize = 100;
 pub const MAX_FIELDS: usize = 500;
 const ID_MAX_CHARS: usize = 255;
 
-/// Fields preselected on a new data source, when the site has them.
-pub const DEFAULT_FIELDS: &[&str] = &[
-    "project",
-    "issuetype",
-    "summary",
-    "status",
-    "priority",
-    "assignee",
-    "reporter",
-    "created",
-    "updated",
-    "resolutiondate",
-];
-
 fn is_disallowed_in_name(c: char) -> bool {
     c.is_control()
 }
@@ -207,8 +193,9 @@ impl IssueSelection {
     }
 }
 
-/// The Jira field ids to export: at least one, at most [`MAX_FIELDS`], duplicates dropped, in
-/// the order given.
+/// The Jira field ids to export besides the feed's standard columns (which every data source
+/// has, see [`crate::feed::columns::ColumnSet`]): at most [`MAX_FIELDS`], duplicates dropped, in
+/// the order given. None at all is fine: the standard columns alone are a useful feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldIds(Vec<String>);
 
@@ -227,9 +214,6 @@ impl FieldIds {
             if seen.insert(id.to_owned()) {
                 ids.push(id.to_owned());
             }
-        }
-        if ids.is_empty() {
-            return Err("Pick at least one field");
         }
         if ids.len() > MAX_FIELDS {
             return Err("Pick at most 500 fields");
@@ -327,7 +311,7 @@ mod tests {
         );
         let known: HashSet<&str> = ["summary"].into_iter().collect();
         assert_eq!(fields.unknown(&known), vec!["customfield_10020"]);
-        assert_eq!(FieldIds::parse(&[]), Err("Pick at least one field"));
+        assert!(FieldIds::parse(&[]).unwrap().as_slice().is_empty());
         assert!(FieldIds::parse(&strings(&["a b"])).is_err());
         assert!(FieldIds::parse(&strings(&[""])).is_err());
     }

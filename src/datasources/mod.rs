@@ -3,4 +3,5 @@
 //! Data sources pages that create, show, edit and delete them (checking everything with Jira).
 
 pub mod domain;
+pub mod pages;
 pub mod store;

@@ -19,7 +19,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
-use crate::connect::auth::AccountId;
+use crate::connect::auth::{AccountId, app_state};
 use crate::connect::tenants::{self, Tenant};
 use crate::crypto::SecretString;
 use crate::db;
@@ -184,10 +184,7 @@ impl FromRequest for TokenOwner {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| AppError::internal("application state missing"))?;
+            let state = app_state(&req)?;
             authenticate(&state, &req).await
         })
     }

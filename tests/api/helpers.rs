@@ -25,9 +25,6 @@ pub struct TestApp {
 #[derive(Clone, Debug)]
 pub struct Session {
     pub token: String,
-    /// Which emulator site and user signed in (indexes into `emulator.sites()`).
-    pub site: usize,
-    pub user: usize,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -122,7 +119,7 @@ impl TestApp {
             .find(|(name, _)| name == "session")
             .map(|(_, value)| value)
             .expect("the redirect carries a session token");
-        Session { token, site, user }
+        Session { token }
     }
 
     fn with_session(&self, path: &str, session: &Session) -> String {
