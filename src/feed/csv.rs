@@ -135,8 +135,14 @@ mod tests {
             "attachment; filename=\"Sprint report.csv\"; filename*=UTF-8''Sprint%20report.csv"
         );
         let tricky = content_disposition("a\"b/c\\d é");
-        assert!(tricky.starts_with("attachment; filename=\"a_b_c_d _.csv\";"), "{tricky}");
-        assert!(tricky.ends_with("filename*=UTF-8''a%22b_c%5Cd%20%C3%A9.csv"), "{tricky}");
+        assert!(
+            tricky.starts_with("attachment; filename=\"a_b_c_d _.csv\";"),
+            "{tricky}"
+        );
+        assert!(
+            tricky.ends_with("filename*=UTF-8''a%22b_c%5Cd%20%C3%A9.csv"),
+            "{tricky}"
+        );
         assert!(content_disposition("???").contains("filename=\"___.csv\""));
     }
 }

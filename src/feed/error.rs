@@ -121,7 +121,11 @@ impl From<TokenAuthError> for FeedError {
         match err {
             TokenAuthError::Rejected(rejection) => Self {
                 challenge: true,
-                ..Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", rejection.message())
+                ..Self::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    rejection.message(),
+                )
             },
             TokenAuthError::Internal(inner) => inner.into(),
         }
@@ -192,15 +196,18 @@ mod tests {
 
     #[actix_web::test]
     async fn odata_errors_are_odata_json_with_one_version_header() {
-        let response = FeedError::not_implemented("$expand is not supported").response(Format::OData);
+        let response =
+            FeedError::not_implemented("$expand is not supported").response(Format::OData);
         assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED);
         assert_eq!(response.headers().get_all("OData-Version").count(), 1);
         assert_eq!(
-            response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
             Some(ODATA_JSON)
         );
-        let body: serde_json::Value =
-            serde_json::from_str(&body_of(response).await).expect("json");
+        let body: serde_json::Value = serde_json::from_str(&body_of(response).await).expect("json");
         assert_eq!(
             body,
             json!({"error": {"code": "NotImplemented", "message": "$expand is not supported"}})
@@ -220,12 +227,18 @@ mod tests {
 
     #[test]
     fn jira_failures_map_to_gateway_statuses() {
-        assert_eq!(FeedError::from(JiraError::RateLimited).status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            FeedError::from(JiraError::RateLimited).status,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
         assert_eq!(
             FeedError::from(JiraError::Unexpected { status: 500 }).status,
             StatusCode::BAD_GATEWAY
         );
-        assert_eq!(FeedError::from(JiraError::Unauthorized).status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            FeedError::from(JiraError::Unauthorized).status,
+            StatusCode::FORBIDDEN
+        );
         assert_eq!(
             FeedError::from(JiraError::BadRequest { messages: vec![] }).status,
             StatusCode::BAD_REQUEST

@@ -27,13 +27,24 @@ pub struct FieldCache {
 
 impl FieldCache {
     /// The catalogue of (`tenant_id`, `account_id`) if fetched less than [`TTL`] before `now`.
-    pub fn get(&self, tenant_id: i64, account_id: &str, now: OffsetDateTime) -> Option<Arc<Vec<JiraField>>> {
+    pub fn get(
+        &self,
+        tenant_id: i64,
+        account_id: &str,
+        now: OffsetDateTime,
+    ) -> Option<Arc<Vec<JiraField>>> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let (at, fields) = entries.get(&(tenant_id, account_id.to_owned()))?;
         (now - *at < TTL && *at <= now).then(|| Arc::clone(fields))
     }
 
-    pub fn put(&self, tenant_id: i64, account_id: &str, fields: Arc<Vec<JiraField>>, now: OffsetDateTime) {
+    pub fn put(
+        &self,
+        tenant_id: i64,
+        account_id: &str,
+        fields: Arc<Vec<JiraField>>,
+        now: OffsetDateTime,
+    ) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.retain(|_, (at, _)| now - *at < TTL);
         while entries.len() >= MAX_ENTRIES {
@@ -72,11 +83,20 @@ mod tests {
         let cache = FieldCache::default();
         let t0 = datetime!(2026-01-01 10:00 UTC);
         for i in 0..(MAX_ENTRIES + 10) {
-            cache.put(1, &i.to_string(), Arc::new(Vec::new()), t0 + Duration::milliseconds(i as i64));
+            cache.put(
+                1,
+                &i.to_string(),
+                Arc::new(Vec::new()),
+                t0 + Duration::milliseconds(i as i64),
+            );
         }
         let size = cache.entries.lock().map(|e| e.len()).unwrap_or(0);
         assert_eq!(size, MAX_ENTRIES);
         assert!(cache.get(1, "0", t0 + Duration::seconds(1)).is_none());
-        assert!(cache.get(1, &(MAX_ENTRIES + 9).to_string(), t0 + Duration::seconds(1)).is_some());
+        assert!(
+            cache
+                .get(1, &(MAX_ENTRIES + 9).to_string(), t0 + Duration::seconds(1))
+                .is_some()
+        );
     }
 }

@@ -26,7 +26,11 @@ pub struct Page {
 }
 
 /// What a paging cursor is bound to: the endpoint, the data source as it is now, and the options.
-pub fn request_fingerprint(endpoint: &str, data_source: &DataSource, options: &FeedOptions) -> String {
+pub fn request_fingerprint(
+    endpoint: &str,
+    data_source: &DataSource,
+    options: &FeedOptions,
+) -> String {
     let id = data_source.id.to_string();
     let version = data_source.updated_at.to_string();
     let fields = data_source.fields.join("\n");
@@ -108,14 +112,29 @@ mod tests {
     #[test]
     fn pages_respect_the_page_size_and_what_is_left_of_top() {
         let codec = CursorCodec::new([3; 32]);
-        let first = Page::resolve(&codec, None, "fp".into(), &options(Some(250), 10), 100).expect("ok");
-        assert_eq!((first.limit, first.skip, first.start.clone()), (100, 10, None));
-        let next = first.next(Some(resume()), 100, Some(900)).expect("a next page");
+        let first =
+            Page::resolve(&codec, None, "fp".into(), &options(Some(250), 10), 100).expect("ok");
+        assert_eq!(
+            (first.limit, first.skip, first.start.clone()),
+            (100, 10, None)
+        );
+        let next = first
+            .next(Some(resume()), 100, Some(900))
+            .expect("a next page");
         assert_eq!((next.sent, next.count, next.offset), (100, Some(900), 3));
         let token = codec.encode(&next);
-        let second = Page::resolve(&codec, Some(&token), "fp".into(), &options(Some(250), 10), 100)
-            .expect("ok");
-        assert_eq!((second.limit, second.skip, second.sent_before), (100, 0, 100));
+        let second = Page::resolve(
+            &codec,
+            Some(&token),
+            "fp".into(),
+            &options(Some(250), 10),
+            100,
+        )
+        .expect("ok");
+        assert_eq!(
+            (second.limit, second.skip, second.sent_before),
+            (100, 0, 100)
+        );
         assert_eq!(second.start, Some(resume()));
         let third = Page::resolve(
             &codec,

@@ -175,7 +175,9 @@ pub fn parse_options(params: &Params, format: Format) -> Result<FeedOptions, Fee
         select,
         filter,
         order_by,
-        top: get("$top").map(|raw| non_negative("$top", raw)).transpose()?,
+        top: get("$top")
+            .map(|raw| non_negative("$top", raw))
+            .transpose()?,
         skip: get("$skip")
             .map(|raw| non_negative("$skip", raw))
             .transpose()?
@@ -199,9 +201,9 @@ impl FeedOptions {
 }
 
 fn non_negative(name: &str, raw: &str) -> Result<u64, FeedError> {
-    raw.trim()
-        .parse::<u64>()
-        .map_err(|_| FeedError::bad_request(format!("{name} must be a whole number ≥ 0, not '{raw}'.")))
+    raw.trim().parse::<u64>().map_err(|_| {
+        FeedError::bad_request(format!("{name} must be a whole number ≥ 0, not '{raw}'."))
+    })
 }
 
 fn parse_select(raw: &str) -> Result<Option<Vec<String>>, FeedError> {
@@ -212,7 +214,10 @@ fn parse_select(raw: &str) -> Result<Option<Vec<String>>, FeedError> {
     if items.iter().any(|item| item == "*") {
         return Ok(None);
     }
-    if let Some(bad) = items.iter().find(|item| item.contains(['/', '(', ')', '*'])) {
+    if let Some(bad) = items
+        .iter()
+        .find(|item| item.contains(['/', '(', ')', '*']))
+    {
         return Err(FeedError::not_implemented(format!(
             "$select={bad} is not supported: only column names (or *) can be selected."
         )));
@@ -237,7 +242,9 @@ fn parse_order_by(raw: &str) -> Result<Vec<(String, bool)>, FeedError> {
                 }
             };
             if words.next().is_some() {
-                return Err(FeedError::bad_request(format!("$orderby item '{item}' is malformed.")));
+                return Err(FeedError::bad_request(format!(
+                    "$orderby item '{item}' is malformed."
+                )));
             }
             Ok((column.to_owned(), descending))
         })
@@ -263,7 +270,11 @@ pub struct Prepared {
 }
 
 /// Checks the options against `columns` and composes the JQL variants.
-pub fn prepare(source_jql: &str, columns: &ColumnSet, options: &FeedOptions) -> Result<Prepared, FeedError> {
+pub fn prepare(
+    source_jql: &str,
+    columns: &ColumnSet,
+    options: &FeedOptions,
+) -> Result<Prepared, FeedError> {
     let output = match &options.select {
         None => columns.clone(),
         Some(names) => columns
@@ -362,7 +373,9 @@ mod tests {
     }
 
     fn status(query: &str, format: Format) -> StatusCode {
-        options(query, format).err().map_or(StatusCode::OK, |e| e.status)
+        options(query, format)
+            .err()
+            .map_or(StatusCode::OK, |e| e.status)
     }
 
     #[test]
@@ -372,16 +385,28 @@ mod tests {
             Format::OData,
         )
         .expect("parses");
-        assert_eq!(parsed.select, Some(vec!["Key".to_owned(), "Summary".to_owned()]));
+        assert_eq!(
+            parsed.select,
+            Some(vec!["Key".to_owned(), "Summary".to_owned()])
+        );
         assert!(parsed.filter.is_some());
         assert_eq!(
             parsed.order_by,
             vec![("Updated".to_owned(), true), ("Key".to_owned(), false)]
         );
         assert_eq!((parsed.top, parsed.skip, parsed.count), (Some(10), 5, true));
-        assert_eq!(options("$select=*", Format::OData).expect("ok").select, None);
+        assert_eq!(
+            options("$select=*", Format::OData).expect("ok").select,
+            None
+        );
         assert!(options("$format=json", Format::OData).is_ok());
-        assert!(options("$format=application/json;odata.metadata=minimal", Format::OData).is_ok());
+        assert!(
+            options(
+                "$format=application/json;odata.metadata=minimal",
+                Format::OData
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -394,7 +419,11 @@ mod tests {
             "$filter=tolower(Status) eq 'x'",
             "$select=Project/Name",
         ] {
-            assert_eq!(status(query, Format::OData), StatusCode::NOT_IMPLEMENTED, "{query}");
+            assert_eq!(
+                status(query, Format::OData),
+                StatusCode::NOT_IMPLEMENTED,
+                "{query}"
+            );
         }
         for query in [
             "$top=-1",
@@ -408,10 +437,17 @@ mod tests {
             "$orderby=Key sideways",
             "$select=Key,,Summary",
         ] {
-            assert_eq!(status(query, Format::OData), StatusCode::BAD_REQUEST, "{query}");
+            assert_eq!(
+                status(query, Format::OData),
+                StatusCode::BAD_REQUEST,
+                "{query}"
+            );
         }
         assert_eq!(status("$count=true", Format::Csv), StatusCode::BAD_REQUEST);
-        assert_eq!(status("$skiptoken=x", Format::Json), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            status("$skiptoken=x", Format::Json),
+            StatusCode::BAD_REQUEST
+        );
         assert_eq!(status("bom=true&cursor=x", Format::Csv), StatusCode::OK);
     }
 
@@ -432,7 +468,11 @@ mod tests {
         assert!(!prepared.variants[1].jql.contains("status"));
         assert!(prepared.variants[1].jql.ends_with("ORDER BY created"));
 
-        let err = |q: &str| prepare("project = A", &columns, &parse(q)).err().map(|e| e.status);
+        let err = |q: &str| {
+            prepare("project = A", &columns, &parse(q))
+                .err()
+                .map(|e| e.status)
+        };
         assert_eq!(err("$select=Nope"), Some(StatusCode::BAD_REQUEST));
         assert_eq!(err("$filter=Nope eq 1"), Some(StatusCode::BAD_REQUEST));
         assert_eq!(err("$filter=Updated eq 'x'"), Some(StatusCode::BAD_REQUEST));
@@ -445,7 +485,8 @@ mod tests {
 
     #[test]
     fn next_links_keep_the_other_options() {
-        let params = Params::parse("$filter=Updated%20ge%202024-01-01T00:00:00%2B01:00&$skiptoken=abc&x=1");
+        let params =
+            Params::parse("$filter=Updated%20ge%202024-01-01T00:00:00%2B01:00&$skiptoken=abc&x=1");
         assert_eq!(
             params.encode_without(&["$skiptoken"]),
             "$filter=Updated%20ge%202024-01-01T00:00:00%2B01:00&x=1"

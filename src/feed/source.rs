@@ -23,21 +23,35 @@ pub fn parse_id(raw: &str) -> Result<i64, FeedError> {
 }
 
 /// The owner's data source `id`; someone else's is indistinguishable from a missing one.
-pub async fn data_source(state: &AppState, owner: &TokenOwner, id: i64) -> Result<DataSource, FeedError> {
+pub async fn data_source(
+    state: &AppState,
+    owner: &TokenOwner,
+    id: i64,
+) -> Result<DataSource, FeedError> {
     let (tenant_id, account) = (owner.tenant.id, owner.account_id.as_str().to_owned());
-    db::run(&state.pool, move |conn| store::find_owned(conn, tenant_id, &account, id))
-        .await?
-        .ok_or_else(FeedError::not_found)
+    db::run(&state.pool, move |conn| {
+        store::find_owned(conn, tenant_id, &account, id)
+    })
+    .await?
+    .ok_or_else(FeedError::not_found)
 }
 
 /// The site and the owner's saved Jira credentials (no Jira call).
-pub async fn jira_access(state: &AppState, owner: &TokenOwner) -> Result<(JiraSite, JiraCredentials), FeedError> {
+pub async fn jira_access(
+    state: &AppState,
+    owner: &TokenOwner,
+) -> Result<(JiraSite, JiraCredentials), FeedError> {
     Ok(credentials_for(state, &owner.tenant, &owner.account_id).await?)
 }
 
 /// After a Jira call with `creds` failed: a 401 marks the saved token rejected (so the Jira API
 /// Token tab says so), and the error becomes the feed's.
-pub async fn jira_failed(state: &AppState, owner: &TokenOwner, creds: &JiraCredentials, err: JiraError) -> FeedError {
+pub async fn jira_failed(
+    state: &AppState,
+    owner: &TokenOwner,
+    creds: &JiraCredentials,
+    err: JiraError,
+) -> FeedError {
     note_jira_error(state, &owner.tenant, &owner.account_id, creds, err)
         .await
         .into()
@@ -67,7 +81,8 @@ pub async fn columns(
                 Ok(fields) => Arc::new(fields),
                 Err((err, creds)) => return Err(jira_failed(state, owner, &creds, err).await),
             };
-            feed.fields.put(owner.tenant.id, account, Arc::clone(&fields), now);
+            feed.fields
+                .put(owner.tenant.id, account, Arc::clone(&fields), now);
             fields
         }
     };

@@ -10,6 +10,8 @@ mod connect_lifecycle;
 mod connect_pages;
 mod datasources;
 mod emulator;
+mod feed_common;
+mod feed_odata;
 mod jira_token;
 mod startup;
 mod ui;

@@ -143,9 +143,10 @@ fn page_size(request: &HttpRequest) -> (u64, Option<u64>) {
         .filter_map(|preference| {
             let (name, value) = preference.split_once('=')?;
             let name = name.trim();
-            (name.eq_ignore_ascii_case("odata.maxpagesize") || name.eq_ignore_ascii_case("maxpagesize"))
-                .then(|| value.trim().trim_matches('"').parse::<u64>().ok())
-                .flatten()
+            (name.eq_ignore_ascii_case("odata.maxpagesize")
+                || name.eq_ignore_ascii_case("maxpagesize"))
+            .then(|| value.trim().trim_matches('"').parse::<u64>().ok())
+            .flatten()
         })
         .find(|size| *size > 0)
         .map(|size| size.min(MAX_PAGE_SIZE));
@@ -186,7 +187,11 @@ impl Encoder for ODataEncoder {
     fn tail(&mut self, resume: Option<Resume>, out: &mut Vec<u8>) {
         out.push(b']');
         if let Some(cursor) = self.page.next(resume, self.rows, self.count) {
-            let link = format!("{}$skiptoken={}", self.next_base, self.codec.encode(&cursor));
+            let link = format!(
+                "{}$skiptoken={}",
+                self.next_base,
+                self.codec.encode(&cursor)
+            );
             out.extend_from_slice(b",\"@odata.nextLink\":");
             out.extend_from_slice(&serde_json::to_vec(&link).unwrap_or_default());
         }
@@ -215,7 +220,10 @@ mod tests {
             size(Some("return=minimal, odata.maxpagesize=\"7\"")),
             (7, Some(7))
         );
-        assert_eq!(size(Some("maxpagesize=9000000")), (MAX_PAGE_SIZE, Some(MAX_PAGE_SIZE)));
+        assert_eq!(
+            size(Some("maxpagesize=9000000")),
+            (MAX_PAGE_SIZE, Some(MAX_PAGE_SIZE))
+        );
         assert_eq!(size(Some("odata.maxpagesize=0")), (DEFAULT_PAGE_SIZE, None));
     }
 }

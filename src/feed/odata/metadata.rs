@@ -88,9 +88,9 @@ mod tests {
         let columns = ColumnSet::build(&[], &[]);
         let xml = csdl(&columns);
         assert!(xml.contains(r#"<Property Name="Id" Type="Edm.String" Nullable="false"/>"#));
-        assert!(xml.contains(
-            r#"<Property Name="Updated" Type="Edm.DateTimeOffset" Precision="3"/>"#
-        ));
+        assert!(
+            xml.contains(r#"<Property Name="Updated" Type="Edm.DateTimeOffset" Precision="3"/>"#)
+        );
         assert!(xml.contains(r#"<Property Name="DueDate" Type="Edm.Date"/>"#));
         assert!(xml.contains(r#"<EntitySet Name="Issues" EntityType="JiraBI.Issue"/>"#));
         let positions: Vec<usize> = columns
