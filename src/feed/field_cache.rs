@@ -20,9 +20,12 @@ pub const TTL: Duration = Duration::minutes(10);
 /// Entries kept at most (the oldest go first).
 const MAX_ENTRIES: usize = 1_000;
 
+/// (tenant id, account id) → (fetched at, catalogue).
+type Entries = HashMap<(i64, String), (OffsetDateTime, Arc<Vec<JiraField>>)>;
+
 #[derive(Debug, Default)]
 pub struct FieldCache {
-    entries: Mutex<HashMap<(i64, String), (OffsetDateTime, Arc<Vec<JiraField>>)>>,
+    entries: Mutex<Entries>,
 }
 
 impl FieldCache {

@@ -11,6 +11,8 @@ mod connect_pages;
 mod datasources;
 mod emulator;
 mod feed_common;
+mod feed_csv_json;
+mod feed_export;
 mod feed_odata;
 mod jira_token;
 mod startup;
