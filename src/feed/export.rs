@@ -64,7 +64,7 @@ impl Default for Tuning {
         Self {
             id_page_size: 5_000,
             batch_size: BULK_FETCH_MAX_IDS,
-            initial_concurrency: 4,
+            initial_concurrency: 8,
             max_concurrency: 8,
             batch_buffer: 100,
             out_buffer: 16,

@@ -95,10 +95,10 @@ mod tests {
         }
         let size = cache.entries.lock().map(|e| e.len()).unwrap_or(0);
         assert_eq!(size, MAX_ENTRIES);
-        assert!(cache.get(1, "0", t0 + Duration::seconds(1)).is_none());
+        assert!(cache.get(1, "0", t0 + Duration::seconds(2)).is_none());
         assert!(
             cache
-                .get(1, &(MAX_ENTRIES + 9).to_string(), t0 + Duration::seconds(1))
+                .get(1, &(MAX_ENTRIES + 9).to_string(), t0 + Duration::seconds(2))
                 .is_some()
         );
     }
