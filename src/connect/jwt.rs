@@ -340,17 +340,7 @@ pub fn verify_session_token(
     token: &str,
     now: OffsetDateTime,
 ) -> Result<SessionClaims, JwtError> {
-    let parts = split(token)?;
-    read_header(parts.header)?.require_alg(HS256)?;
-    let claims = verify_signature(token, &DecodingKey::from_secret(key), Algorithm::HS256)?;
-
-    let iss = required_str(&claims, "iss", JwtError::MissingIssuer)?;
-    if iss != SESSION_ISSUER {
-        return Err(JwtError::WrongIssuer);
-    }
-    if optional_str(&claims, "typ")?.as_deref() != Some(SESSION_TOKEN_TYPE) {
-        return Err(JwtError::WrongTokenType);
-    }
+    let claims = verify_session_signature(key, token)?;
     let (iat, exp) = check_times(&claims, now)?;
     let client_key = required_str(&claims, "tnt", JwtError::MissingTenant)?;
     let account_id = required_str(&claims, "sub", JwtError::MissingSubject)?;
@@ -360,6 +350,27 @@ pub fn verify_session_token(
         iat,
         exp,
     })
+}
+
+/// The tenant (`tnt`) of a session token that is ours (signature, issuer, type) whether or not it
+/// has expired: only to show an expired session's error page inside the right Jira site.
+pub fn session_token_tenant(key: &[u8; 32], token: &str) -> Result<String, JwtError> {
+    let claims = verify_session_signature(key, token)?;
+    required_str(&claims, "tnt", JwtError::MissingTenant)
+}
+
+fn verify_session_signature(key: &[u8; 32], token: &str) -> Result<Map<String, Value>, JwtError> {
+    let parts = split(token)?;
+    read_header(parts.header)?.require_alg(HS256)?;
+    let claims = verify_signature(token, &DecodingKey::from_secret(key), Algorithm::HS256)?;
+    let iss = required_str(&claims, "iss", JwtError::MissingIssuer)?;
+    if iss != SESSION_ISSUER {
+        return Err(JwtError::WrongIssuer);
+    }
+    if optional_str(&claims, "typ")?.as_deref() != Some(SESSION_TOKEN_TYPE) {
+        return Err(JwtError::WrongTokenType);
+    }
+    Ok(claims)
 }
 
 // ---------------------------------------------------------------------------------------------
