@@ -72,6 +72,43 @@
     form.dataset.submitted = "true";
   });
 
+  // After a submission, put the keyboard where the user needs it next: the first field with an
+  // error, or the element the page marks (the new token's Copy button).
+  document.addEventListener("DOMContentLoaded", function () {
+    var target = document.querySelector("[aria-invalid='true']:not([disabled])") ||
+      document.querySelector("[data-focus-on-load]");
+    if (target) { target.focus(); }
+  });
+
+  // A call to action that leads to a form field focuses it (without JavaScript it scrolls there).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-focus]");
+    if (!link) { return; }
+    var field = document.getElementById(link.getAttribute("data-focus"));
+    if (!field) { return; }
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  });
+
+  // Session expired: reload Jira's page, which loads the app with a fresh session. Inside Jira
+  // all.js does it; outside (or if all.js is missing) the page's text says how to reload.
+  var reload = document.querySelector("[data-reload-jira]");
+  if (reload) {
+    reload.hidden = false;
+    reload.addEventListener("click", function () {
+      if (window.AP && window.AP.navigator && typeof window.AP.navigator.reload === "function") {
+        window.AP.navigator.reload();
+        return;
+      }
+      try { window.top.location.reload(); } catch (e) {
+        reload.hidden = true;
+        var hint = document.querySelector(".error-state__hint");
+        if (hint) { hint.setAttribute("tabindex", "-1"); hint.focus(); }
+      }
+    });
+  }
+
   window.addEventListener("load", function () {
     if (window.AP && typeof window.AP.resize === "function") {
       try { window.AP.resize(); } catch (e) { /* outside Jira */ }
