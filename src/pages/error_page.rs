@@ -7,7 +7,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::connect::auth::{ExpiredSession, JiraUser};
@@ -37,7 +37,9 @@ impl ErrorView {
             AppError::SessionExpired => "For your security, BI Connector's pages stop working a \
                  while after they were opened."
                 .to_owned(),
-            AppError::NotFound => "There is nothing here, or it belongs to someone else.".to_owned(),
+            AppError::NotFound => {
+                "There is nothing here, or it belongs to someone else.".to_owned()
+            }
             other => other.to_string(),
         };
         let (title, heading, hint, reload) = match error {
@@ -144,7 +146,11 @@ pub async fn render_error_pages(
     if response.status().as_u16() < 400 {
         return Ok(response);
     }
-    let Some(state) = response.request().app_data::<web::Data<AppState>>().cloned() else {
+    let Some(state) = response
+        .request()
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+    else {
         return Ok(response);
     };
     let path = response.request().path();
@@ -167,7 +173,19 @@ pub async fn render_error_pages(
     } else {
         ErrorView::of_status(status)
     };
-    let page = render(&state, response.request(), status, view);
+    let request = response.request().clone();
+    // (Bound first: a borrow of the extensions must not live into the extractor, which writes.)
+    let signed_in = request.extensions().get::<JiraUser>().cloned();
+    let user = match signed_in {
+        Some(user) => Some(user),
+        // Routing answered before any extractor ran (an unknown URL or method): a valid session
+        // still earns the menu.
+        None if status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED => {
+            JiraUser::extract(&request).await.ok()
+        }
+        None => None,
+    };
+    let page = render(&state, &request, user, status, view);
     Ok(response.into_response(page))
 }
 
@@ -191,10 +209,10 @@ fn nav_for(path: &str) -> Nav {
 fn render(
     state: &AppState,
     req: &HttpRequest,
+    user: Option<JiraUser>,
     status: StatusCode,
     error: ErrorView,
 ) -> HttpResponse {
-    let user = req.extensions().get::<JiraUser>().cloned();
     let expired = req.extensions().get::<ExpiredSession>().cloned();
     if let Some(user) = user
         && let Ok(layout) = Layout::new(state, &user, error.title, nav_for(req.path()))
@@ -239,7 +257,7 @@ fn plain(status: StatusCode, text: &'static str) -> HttpResponse {
 }
 
 /// Any other URL under the app's scope: a 404 page (with the menu when the session is valid).
-pub async fn not_found(_user: Option<JiraUser>) -> Result<HttpResponse, PageError> {
+pub async fn not_found() -> Result<HttpResponse, PageError> {
     Err(PageError(AppError::NotFound))
 }
 

@@ -63,7 +63,28 @@
     var dialog = closer.closest("dialog");
     if (dialog) { event.preventDefault(); dialog.close(); }
   });
-  // Native <dialog> traps focus and closes on Escape.
+  // Native <dialog> closes on Escape and makes the page behind it inert, but inside Jira's iframe
+  // Tab would walk out of the dialog into Jira's page: keep it cycling within the dialog.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") { return; }
+    var dialog = document.querySelector("dialog[open]");
+    if (!dialog) { return; }
+    var items = Array.prototype.filter.call(
+      dialog.querySelectorAll("a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])"),
+      function (item) { return item.offsetParent !== null; }
+    );
+    if (items.length === 0) { return; }
+    var first = items[0];
+    var last = items[items.length - 1];
+    var inside = dialog.contains(document.activeElement);
+    if (event.shiftKey && (document.activeElement === first || !inside)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
 
   // Prevent a double click from submitting a form twice (the server refuses replays anyway).
   document.addEventListener("submit", function (event) {
