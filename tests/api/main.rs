@@ -12,3 +12,6 @@ mod emulator;
 mod jira_token;
 mod startup;
 mod ui;
+mod ui_a11y;
+mod ui_errors;
+mod ui_pages;
