@@ -19,6 +19,9 @@ pub enum AuditAction {
     AccessTokenRevoked,
     JiraApiTokenSaved,
     JiraApiTokenRevoked,
+    DataSourceCreated,
+    DataSourceUpdated,
+    DataSourceDeleted,
 }
 
 impl AuditAction {
@@ -28,6 +31,9 @@ impl AuditAction {
             Self::AccessTokenRevoked => "access_token.revoked",
             Self::JiraApiTokenSaved => "jira_api_token.saved",
             Self::JiraApiTokenRevoked => "jira_api_token.revoked",
+            Self::DataSourceCreated => "data_source.created",
+            Self::DataSourceUpdated => "data_source.updated",
+            Self::DataSourceDeleted => "data_source.deleted",
         }
     }
 }

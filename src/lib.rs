@@ -4,6 +4,7 @@ pub mod audit;
 pub mod clock;
 pub mod connect;
 pub mod crypto;
+pub mod datasources;
 pub mod db;
 pub mod emulator;
 pub mod error;

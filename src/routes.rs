@@ -5,8 +5,9 @@ use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::connect::{descriptor, lifecycle};
+use crate::datasources::pages as datasources;
 use crate::feed::whoami;
-use crate::pages::{datasources, error_page, main_page, tokens};
+use crate::pages::{error_page, main_page, tokens};
 use crate::startup::AppState;
 use crate::tokens::pages as access_tokens;
 use crate::{health, jira, static_files};
@@ -29,7 +30,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             // Page loads from Jira (HS256 page JWT with qsh): PageLoad extractor.
             .service(main_page::main_page)
             // In-app pages (our session token): JiraUser extractor.
-            .service(datasources::list)
+            .service(datasources::list::list)
+            // `new` before `{id}`, so it is not taken for an id.
+            .service(datasources::create::new_form)
+            .service(datasources::create::create)
+            .service(datasources::show::show)
+            .service(datasources::edit::edit_form)
+            .service(datasources::edit::update)
+            .service(datasources::delete::confirm)
+            .service(datasources::delete::delete)
             .service(tokens::tokens_root)
             .service(jira::tab::show)
             .service(jira::tab::validate_and_save)

@@ -65,3 +65,20 @@ diesel::table! {
         rejected_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    data_sources (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        account_id -> Text,
+        name -> Text,
+        name_normalized -> Text,
+        issue_mode -> Text,
+        jql -> Text,
+        project_keys -> Text,
+        fields -> Text,
+        form_id -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}

@@ -80,13 +80,26 @@ impl FormFields {
     pub fn field(&self, name: &str) -> Field {
         match self.0.iter().find(|(n, _)| n == name.as_bytes()) {
             None => Field::Missing,
-            Some((_, value)) => match std::str::from_utf8(value) {
-                Ok(text) => Field::Text(text.to_owned()),
-                Err(_) => Field::NotUtf8 {
-                    lossy: String::from_utf8_lossy(value).into_owned(),
-                },
-            },
+            Some((_, value)) => decode(value),
         }
+    }
+
+    /// Every field called `name`, in order (checkbox groups and multi-selects repeat a name).
+    pub fn all(&self, name: &str) -> Vec<Field> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name.as_bytes())
+            .map(|(_, value)| decode(value))
+            .collect()
+    }
+}
+
+fn decode(value: &[u8]) -> Field {
+    match std::str::from_utf8(value) {
+        Ok(text) => Field::Text(text.to_owned()),
+        Err(_) => Field::NotUtf8 {
+            lossy: String::from_utf8_lossy(value).into_owned(),
+        },
     }
 }
 
@@ -207,6 +220,22 @@ mod tests {
         );
         assert!(matches!(fields.field("raw"), Field::NotUtf8 { .. }));
         assert_eq!(fields.field("bad").typed(), "caf\u{FFFD}");
+    }
+
+    #[test]
+    fn repeated_fields_are_all_returned_in_order() {
+        let fields = FormFields::parse(b"f=summary&x=1&f=customfield_10020&f=%FF");
+        assert_eq!(
+            fields.all("f"),
+            vec![
+                Field::Text("summary".into()),
+                Field::Text("customfield_10020".into()),
+                Field::NotUtf8 {
+                    lossy: "\u{FFFD}".into()
+                },
+            ]
+        );
+        assert!(fields.all("missing").is_empty());
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! session token for its links and forms, and answers with a CSP that lets only its own Jira site
 //! frame it. Errors render as proper pages ([`PageError`]), never as a raw body.
 
-pub mod datasources;
 pub mod error_page;
 pub mod form_body;
 pub mod main_page;

@@ -86,6 +86,61 @@
     }
   });
 
+  // Searchable checkbox lists: a search box (hidden until this script shows it) filters the
+  // items of its list by their data-filter-text; without JavaScript the whole list shows.
+  function filterList(input) {
+    var list = document.getElementById(input.getAttribute("data-filter-list"));
+    if (!list) { return; }
+    var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var items = list.querySelectorAll("[data-filter-text]");
+    var shown = 0;
+    items.forEach(function (item) {
+      var text = item.getAttribute("data-filter-text").toLowerCase();
+      var match = words.every(function (word) { return text.indexOf(word) !== -1; });
+      item.hidden = !match;
+      if (match) { shown += 1; }
+    });
+    list.querySelectorAll("[data-filter-group]").forEach(function (heading) {
+      var group = heading.nextElementSibling;
+      var any = group && group.querySelector("[data-filter-text]:not([hidden])");
+      heading.hidden = !any;
+      if (group) { group.hidden = !any; }
+    });
+    var status = document.getElementById(input.getAttribute("data-filter-status"));
+    if (status) { status.textContent = words.length ? shown + " of " + items.length + " shown" : ""; }
+  }
+  document.querySelectorAll("[data-filter-list]").forEach(function (input) {
+    input.hidden = false;
+    input.addEventListener("input", function () { filterList(input); });
+    // Enter in the search box must not submit the form.
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); }
+    });
+  });
+
+  // "N picked" under a checkbox list, kept current.
+  document.querySelectorAll("[data-picked-count]").forEach(function (counter) {
+    var list = document.getElementById(counter.getAttribute("data-picked-count"));
+    if (!list) { return; }
+    list.addEventListener("change", function () {
+      counter.textContent = list.querySelectorAll("input[type=checkbox]:checked").length + " picked";
+    });
+  });
+
+  // Issues by projects or by JQL: show only the section of the chosen mode. Without JavaScript
+  // both show, and the radio button decides which one is used.
+  function showMode() {
+    var chosen = document.querySelector("[data-mode-switch]:checked");
+    if (!chosen) { return; }
+    document.querySelectorAll("[data-mode-section]").forEach(function (section) {
+      section.hidden = section.getAttribute("data-mode-section") !== chosen.value;
+    });
+  }
+  document.querySelectorAll("[data-mode-switch]").forEach(function (radio) {
+    radio.addEventListener("change", showMode);
+  });
+  showMode();
+
   // Prevent a double click from submitting a form twice (the server refuses replays anyway).
   document.addEventListener("submit", function (event) {
     var form = event.target;

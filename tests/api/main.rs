@@ -8,6 +8,7 @@ mod access_tokens;
 mod connect_descriptor;
 mod connect_lifecycle;
 mod connect_pages;
+mod datasources;
 mod emulator;
 mod jira_token;
 mod startup;

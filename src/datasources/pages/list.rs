@@ -1,0 +1,106 @@
+//! `GET /app/datasources`: the user's data sources and the way to create one. Reads only the
+//! database (no Jira call), so it opens instantly; without a usable Jira API token it shows the
+//! call to action instead of the Create button.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, web};
+use askama::Template;
+
+use crate::connect::auth::JiraUser;
+use crate::datasources::domain::{IssueMode, MAX_DATA_SOURCES_PER_USER};
+use crate::datasources::pages::{
+    Banner, NEW_PATH, TokenProblem, UserJira, delete_path, edit_path, format_utc, show_path,
+};
+use crate::datasources::store::{self, DataSource};
+use crate::db;
+use crate::pages::{Layout, Nav, PageError};
+use crate::startup::AppState;
+
+/// Long queries are cut in the list; the data source page shows them whole.
+const JQL_PREVIEW_CHARS: usize = 120;
+
+/// How the list (and the confirmation page) describe a data source.
+pub(crate) struct SourceRow {
+    pub id: i64,
+    pub name: String,
+    pub issues: String,
+    pub extra_fields: usize,
+    pub updated: String,
+    pub show_path: String,
+    pub edit_path: String,
+    pub delete_path: String,
+}
+
+/// "Projects ALPHA, OPS" or the JQL, shortened.
+pub(crate) fn describe_issues(source: &DataSource) -> String {
+    match source.mode {
+        IssueMode::Projects => format!("Projects: {}", source.project_keys.join(", ")),
+        IssueMode::Jql => {
+            let flat = source.jql.split_whitespace().collect::<Vec<_>>().join(" ");
+            if flat.chars().count() > JQL_PREVIEW_CHARS {
+                let cut: String = flat.chars().take(JQL_PREVIEW_CHARS).collect();
+                format!("{cut}…")
+            } else {
+                flat
+            }
+        }
+    }
+}
+
+impl SourceRow {
+    pub(crate) fn new(source: &DataSource) -> Self {
+        Self {
+            id: source.id,
+            name: source.name.clone(),
+            issues: describe_issues(source),
+            extra_fields: source.fields.len(),
+            updated: format_utc(source.updated_at),
+            show_path: show_path(source.id),
+            edit_path: edit_path(source.id),
+            delete_path: delete_path(source.id),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "datasources.html")]
+struct ListPage {
+    layout: Layout,
+    sources: Vec<SourceRow>,
+    banner: Option<Banner>,
+    token_problem: Option<TokenProblem>,
+    at_limit: bool,
+    max_sources: usize,
+    new_path: &'static str,
+}
+
+/// Renders the list for `user` with their current data sources.
+pub(crate) async fn render_list(
+    state: &AppState,
+    user: &JiraUser,
+    status: StatusCode,
+    banner: Option<Banner>,
+) -> Result<HttpResponse, PageError> {
+    let (tenant_id, account_id) = (user.tenant.id, user.account_id.clone());
+    let sources = db::run(&state.pool, move |conn| {
+        store::list(conn, tenant_id, account_id.as_str())
+    })
+    .await?;
+    let token_problem = UserJira::connect(state, user).await?.err();
+    let layout = Layout::new(state, user, "Data sources", Nav::DataSources)?;
+    let page = ListPage {
+        layout,
+        at_limit: sources.len() >= MAX_DATA_SOURCES_PER_USER,
+        sources: sources.iter().map(SourceRow::new).collect(),
+        banner,
+        token_problem,
+        max_sources: MAX_DATA_SOURCES_PER_USER,
+        new_path: NEW_PATH,
+    };
+    Ok(page.layout.respond(status, &page)?)
+}
+
+#[get("/app/datasources")]
+pub async fn list(user: JiraUser, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    render_list(&state, &user, StatusCode::OK, None).await
+}

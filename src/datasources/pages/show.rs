@@ -1,0 +1,308 @@
+//! `GET /app/datasources/{id}`: one data source — its query and fields, Jira's approximate issue
+//! count, a preview of the first rows with exactly the feed's columns (the feed's own
+//! [`ColumnSet`]), and the feed URLs with a Copy button and short instructions per BI tool.
+//! Jira is read as the user; if it cannot be, the rest of the page still shows.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+use futures_util::future::join;
+
+use crate::connect::auth::JiraUser;
+use crate::connect::qsh;
+use crate::datasources::domain::IssueMode;
+use crate::datasources::pages::edit::owned;
+use crate::datasources::pages::list::SourceRow;
+use crate::datasources::pages::{
+    ACCESS_TOKEN_PATH, Banner, JIRA_TOKEN_PATH, TokenProblem, Trouble, UserJira, format_utc,
+};
+use crate::datasources::store::DataSource;
+use crate::feed::columns::ColumnSet;
+use crate::jira::client::{JiraError, JiraField};
+use crate::pages::{Layout, Nav, PageError};
+use crate::startup::AppState;
+
+/// Rows in the preview.
+pub const PREVIEW_ROWS: u32 = 10;
+
+/// The first rows of the feed, or why they cannot be shown.
+pub(crate) enum Preview {
+    Rows {
+        columns: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
+    NeedsToken(TokenProblem),
+    Unavailable(Banner),
+}
+
+/// One picked field as the page names it.
+pub(crate) struct FieldView {
+    pub id: String,
+    pub name: String,
+    /// False when the site no longer has the field (it is then left out of the feed).
+    pub on_site: bool,
+}
+
+/// The absolute feed URLs of a data source, from the app's BASE_URL.
+pub(crate) struct FeedUrls {
+    pub odata: String,
+    pub csv: String,
+    pub json: String,
+}
+
+impl FeedUrls {
+    pub(crate) fn new(base_url: &str, id: i64) -> Self {
+        let root = format!("{}/feed/{id}", base_url.trim_end_matches('/'));
+        Self {
+            odata: format!("{root}/odata"),
+            csv: format!("{root}/csv"),
+            json: format!("{root}/json"),
+        }
+    }
+
+    /// A Google Apps Script that reads the CSV feed into the active sheet, with the sign-in
+    /// kept in the script's properties rather than in its text.
+    pub(crate) fn apps_script(&self) -> String {
+        format!(
+            "function importJiraIssues() {{\n\
+             \x20 var props = PropertiesService.getScriptProperties();\n\
+             \x20 var auth = Utilities.base64Encode(props.getProperty('JIRA_EMAIL') + ':' + props.getProperty('BI_ACCESS_TOKEN'));\n\
+             \x20 var response = UrlFetchApp.fetch('{}', {{headers: {{Authorization: 'Basic ' + auth}}}});\n\
+             \x20 var rows = Utilities.parseCsv(response.getContentText('UTF-8'));\n\
+             \x20 var sheet = SpreadsheetApp.getActiveSheet();\n\
+             \x20 sheet.clearContents();\n\
+             \x20 sheet.getRange(1, 1, rows.length, rows[0].length).setValues(rows);\n\
+             }}\n",
+            self.csv
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "datasource.html")]
+struct ShowPage {
+    layout: Layout,
+    source: SourceRow,
+    jql: String,
+    projects: Option<String>,
+    fields: Vec<FieldView>,
+    created: String,
+    count: Option<String>,
+    preview: Preview,
+    banner: Option<Banner>,
+    urls: FeedUrls,
+    apps_script: String,
+    /// The email saved with the user's Jira API token: the user name BI tools ask for.
+    email: Option<String>,
+    access_token_path: &'static str,
+    jira_token_path: &'static str,
+}
+
+/// `1234567` → `1,234,567`.
+pub(crate) fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+fn count_text(count: u64) -> String {
+    match count {
+        1 => "About 1 issue".to_owned(),
+        n => format!("About {} issues", group_thousands(n)),
+    }
+}
+
+/// Jira no longer runs the stored query (a project was renamed, a field removed…).
+fn query_refused(source: &DataSource, messages: &[String]) -> Banner {
+    let detail = if messages.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", messages.join(" "))
+    };
+    Banner::error(format!(
+        "Jira can no longer run this data source's query{detail}. Edit the data source to fix it."
+    ))
+    .with_link(
+        crate::datasources::pages::edit_path(source.id),
+        "Edit data source",
+    )
+}
+
+fn field_views(source: &DataSource, site_fields: Option<&[JiraField]>) -> Vec<FieldView> {
+    source
+        .fields
+        .iter()
+        .map(|id| {
+            let known = site_fields.and_then(|fields| fields.iter().find(|f| &f.id == id));
+            FieldView {
+                id: id.clone(),
+                name: known
+                    .map(|f| f.name.clone())
+                    .filter(|name| !name.trim().is_empty())
+                    .unwrap_or_else(|| id.clone()),
+                on_site: known.is_some() || site_fields.is_none(),
+            }
+        })
+        .collect()
+}
+
+/// What Jira says about the data source: site fields (for names), count and preview.
+struct FromJira {
+    site_fields: Option<Vec<JiraField>>,
+    count: Option<u64>,
+    preview: Preview,
+}
+
+async fn read_jira(
+    state: &AppState,
+    user: &JiraUser,
+    jira: &UserJira,
+    source: &DataSource,
+) -> FromJira {
+    let (fields, count) = join(jira.fields(), jira.approximate_count(&source.jql)).await;
+    let count = count.ok();
+    let site_fields = match fields {
+        Ok(fields) => fields,
+        Err(err) => {
+            let preview = match jira.trouble(state, user, err).await {
+                Trouble::Token(problem) => Preview::NeedsToken(problem),
+                trouble @ Trouble::Jira(_) => Preview::Unavailable(Banner::from_trouble(&trouble)),
+            };
+            return FromJira {
+                site_fields: None,
+                count,
+                preview,
+            };
+        }
+    };
+    let columns = ColumnSet::build(&site_fields, &source.fields);
+    let preview = match jira
+        .search(&source.jql, PREVIEW_ROWS, columns.jira_fields())
+        .await
+    {
+        Ok(issues) => Preview::Rows {
+            columns: columns
+                .columns()
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect(),
+            rows: issues
+                .iter()
+                .take(PREVIEW_ROWS as usize)
+                .map(|issue| {
+                    columns
+                        .row(issue)
+                        .iter()
+                        .map(|cell| cell.to_text())
+                        .collect()
+                })
+                .collect(),
+        },
+        Err(JiraError::BadRequest { messages }) => {
+            Preview::Unavailable(query_refused(source, &messages))
+        }
+        Err(err) => match jira.trouble(state, user, err).await {
+            Trouble::Token(problem) => Preview::NeedsToken(problem),
+            trouble @ Trouble::Jira(_) => Preview::Unavailable(Banner::from_trouble(&trouble)),
+        },
+    };
+    FromJira {
+        site_fields: Some(site_fields),
+        count,
+        preview,
+    }
+}
+
+/// `?created=1` / `?saved=1` after the redirect from the form.
+fn notice(req: &HttpRequest) -> Option<Banner> {
+    let params = qsh::parse_params(req.query_string());
+    let flag = |name: &str| params.iter().any(|(n, v)| n == name && v == "1");
+    if flag("created") {
+        Some(Banner::success(
+            "Data source created. Copy a feed URL below into your BI tool; it signs in with your \
+             Jira email and an access token.",
+        ))
+    } else if flag("saved") {
+        Some(Banner::success(
+            "Changes saved. BI tools get them on their next refresh.",
+        ))
+    } else {
+        None
+    }
+}
+
+#[get("/app/datasources/{id}")]
+pub async fn show(
+    user: JiraUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let source = owned(&state, &user, &path).await?;
+    let (from_jira, email) = match UserJira::connect(&state, &user).await? {
+        Ok(jira) => (
+            read_jira(&state, &user, &jira, &source).await,
+            Some(jira.email().to_owned()),
+        ),
+        Err(problem) => (
+            FromJira {
+                site_fields: None,
+                count: None,
+                preview: Preview::NeedsToken(problem),
+            },
+            None,
+        ),
+    };
+    let urls = FeedUrls::new(&state.settings.base_url_str(), source.id);
+    let layout = Layout::new(&state, &user, source.name.clone(), Nav::DataSources)?;
+    let page = ShowPage {
+        layout,
+        jql: source.jql.clone(),
+        projects: (source.mode == IssueMode::Projects).then(|| source.project_keys.join(", ")),
+        fields: field_views(&source, from_jira.site_fields.as_deref()),
+        created: format_utc(source.created_at),
+        count: from_jira.count.map(count_text),
+        preview: from_jira.preview,
+        banner: notice(&req),
+        apps_script: urls.apps_script(),
+        urls,
+        email,
+        access_token_path: ACCESS_TOKEN_PATH,
+        jira_token_path: JIRA_TOKEN_PATH,
+        source: SourceRow::new(&source),
+    };
+    Ok(page.layout.respond(StatusCode::OK, &page)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1_000), "1,000");
+        assert_eq!(group_thousands(1_234_567), "1,234,567");
+        assert_eq!(count_text(1), "About 1 issue");
+        assert_eq!(count_text(500), "About 500 issues");
+    }
+
+    #[test]
+    fn feed_urls_are_absolute_under_the_base_url() {
+        let urls = FeedUrls::new("https://bi.example.com/connector/", 7);
+        assert_eq!(urls.odata, "https://bi.example.com/connector/feed/7/odata");
+        assert_eq!(urls.csv, "https://bi.example.com/connector/feed/7/csv");
+        assert_eq!(urls.json, "https://bi.example.com/connector/feed/7/json");
+        assert!(
+            urls.apps_script()
+                .contains("UrlFetchApp.fetch('https://bi.example.com/connector/feed/7/csv'")
+        );
+    }
+}
