@@ -47,7 +47,10 @@ async fn an_expired_session_says_how_to_reload_and_reload_brings_the_app_back() 
                 .unwrap();
 
             // A page that says what happened and how to reload, in the frame Jira shows.
-            assert_eq!(text_of(&client, "h1").await, "Your session has expired");
+            assert_eq!(
+                text_of(&client, "#error-title").await,
+                "Your session has expired"
+            );
             let text = page_text(&client).await;
             assert!(text.contains("Reload the page in your browser"), "{text}");
             assert!(text.contains("F5"), "{text}");

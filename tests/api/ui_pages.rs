@@ -50,6 +50,11 @@ enum Shows {
 
 impl Inspector {
     async fn inspect(&mut self, client: &Client, page: &str, shows: Shows) {
+        self.inspect_at(client, page, shows, None).await;
+    }
+
+    /// As [`Inspector::inspect`], with the screenshot scrolled to the element with id `at`.
+    async fn inspect_at(&mut self, client: &Client, page: &str, shows: Shows, at: Option<&str>) {
         find(client, "main#main h1").await;
         // The frame's own title (WebDriver's title is the host page's).
         let title = client
@@ -114,8 +119,23 @@ impl Inspector {
         {
             self.violations.push(report);
         }
+        if let Some(id) = at {
+            client
+                .execute(
+                    "document.getElementById(arguments[0]).scrollIntoView();",
+                    vec![serde_json::json!(id)],
+                )
+                .await
+                .expect("scroll");
+        }
         for dir in &self.shots {
             save_screenshot(client, &dir.join(format!("{page}.png"))).await;
+        }
+        if at.is_some() {
+            client
+                .execute("window.scrollTo(0, 0);", vec![])
+                .await
+                .expect("scroll back");
         }
         self.seen.push(page.to_owned());
     }
@@ -156,14 +176,11 @@ pub async fn tour(client: &Client, app: &TestApp, mode: Mode, inspector: &mut In
     let alice = &site.users[0];
     let tokens = Shows::App { menu: "Tokens" };
     open(client, app, mode).await;
+    let data_sources = Shows::App {
+        menu: "Data sources",
+    };
     inspector
-        .inspect(
-            client,
-            "data-sources",
-            Shows::App {
-                menu: "Data sources",
-            },
-        )
+        .inspect(client, "data-sources-needs-jira-token", data_sources)
         .await;
 
     // Access tokens: empty, created (shown once), a refused label, a list, revoke.
@@ -293,6 +310,89 @@ pub async fn tour(client: &Client, app: &TestApp, mode: Mode, inspector: &mut In
         .inspect(client, "jira-token-revoke-page", tokens)
         .await;
     click_link(client, "Cancel").await;
+    find(client, "#jira-token-status[data-state='saved']").await;
+
+    // Data sources (now that a Jira API token is saved): empty, create, refused, show, list.
+    click_link(client, "Data sources").await;
+    find(client, ".empty-state a.button--primary").await;
+    inspector
+        .inspect(client, "data-sources-empty", data_sources)
+        .await;
+    submit(client, ".empty-state a.button--primary").await;
+    find(client, "#data-source-form").await;
+    inspector
+        .inspect(client, "data-source-new", data_sources)
+        .await;
+    type_into(client, "#ds-name", "Alpha severity").await;
+    submit(client, "input[name=issue_mode][value=jql]").await;
+    type_into(client, "#ds-jql", "order by created").await;
+    submit(client, "#data-source-form button[type=submit]").await;
+    find(client, "#ds-jql-error").await;
+    inspector
+        .inspect_at(
+            client,
+            "data-source-jql-refused",
+            data_sources,
+            Some("ds-mode-help"),
+        )
+        .await;
+    find(client, "#ds-jql").await.clear().await.unwrap();
+    type_into(client, "#ds-jql", "project = ALPHA ORDER BY created DESC").await;
+    submit(client, "input[name=fields][value=customfield_10030]").await;
+    submit(client, "#data-source-form button[type=submit]").await;
+    find(client, "#ds-preview").await;
+    inspector.inspect(client, "data-source", data_sources).await;
+    inspector
+        .inspect_at(
+            client,
+            "data-source-feeds",
+            data_sources,
+            Some("feeds-title"),
+        )
+        .await;
+    let edit = find(client, ".page-header a[href*='/edit']")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("an Edit link");
+    navigate_frame_to(client, &edit).await;
+    find(client, "#data-source-form").await;
+    inspector
+        .inspect(client, "data-source-edit", data_sources)
+        .await;
+    click_link(client, "Cancel").await;
+    find(client, "#ds-preview").await;
+    submit(client, ".breadcrumbs a").await;
+    find(client, "#data-sources").await;
+    inspector
+        .inspect(client, "data-sources", data_sources)
+        .await;
+    submit(client, "[data-dialog^=delete-dialog]").await;
+    find(client, "dialog[open]").await;
+    inspector
+        .inspect(client, "data-source-delete-dialog", data_sources)
+        .await;
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&Key::Escape.to_string())
+        .await
+        .unwrap();
+    let href = find(client, "[data-dialog^=delete-dialog]")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("a delete link");
+    navigate_frame_to(client, &href).await;
+    find(client, "form button.button--danger").await;
+    inspector
+        .inspect(client, "data-source-delete-page", data_sources)
+        .await;
+    click_link(client, "Tokens").await;
+    find(client, "#token-label").await;
 
     // The token limit.
     let labels: Vec<String> = (1..=22).map(|n| format!("Report {n:02}")).collect();
@@ -319,8 +419,10 @@ pub async fn tour(client: &Client, app: &TestApp, mode: Mode, inspector: &mut In
         &format!("/app/tokens/access?session={}", expired_session(app)),
     )
     .await;
-    find(client, "main#main h1").await;
-    assert_eq!(text_of(client, "h1").await, "Your session has expired");
+    assert_eq!(
+        text_of(client, "#error-title").await,
+        "Your session has expired"
+    );
     inspector
         .inspect(client, "error-session-expired", Shows::Error)
         .await;
@@ -346,7 +448,7 @@ async fn every_page_meets_wcag_2_aa_according_to_axe() {
                 ..Inspector::default()
             };
             tour(&client, &app, Mode::Framed, &mut inspector).await;
-            assert!(inspector.seen.len() >= 17, "{:?}", inspector.seen);
+            assert!(inspector.seen.len() >= 26, "{:?}", inspector.seen);
             assert!(
                 inspector.violations.is_empty(),
                 "{}",
