@@ -124,6 +124,52 @@ pub async fn create_tokens_over_http(app: &TestApp, session: &Session, labels: &
     }
 }
 
+/// Creates a data source for `session` over HTTP, as the form would (the user's Jira API token
+/// must be saved), and returns the path of its page.
+pub async fn create_data_source_over_http(
+    app: &TestApp,
+    session: &Session,
+    name: &str,
+    jql: &str,
+) -> String {
+    let form_id = FormId::generate().expect("a form id");
+    let response = app
+        .post_form(
+            "/app/datasources",
+            session,
+            &[
+                ("form_id", form_id.as_str()),
+                ("name", name),
+                ("issue_mode", "jql"),
+                ("jql", jql),
+                ("fields", "customfield_10030"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303, "data source {name:?} is created");
+    let location = response.headers()["location"].to_str().expect("a Location");
+    location
+        .split_once('?')
+        .map_or(location, |(path, _)| path)
+        .to_owned()
+}
+
+/// Saves the Jira API token of `user` of `site` for their `session`.
+pub async fn save_jira_token_over_http(app: &TestApp, session: &Session, site: usize, user: usize) {
+    let person = &app.emulator.sites()[site].users[user];
+    let saved = app
+        .post_form(
+            "/app/tokens/jira",
+            session,
+            &[
+                ("email", person.email.as_str()),
+                ("api_token", person.api_token.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303, "the Jira API token is saved");
+}
+
 /// A session token of Alice (site 0, user 0) that expired hours ago, signed with the app's key.
 pub fn expired_session(app: &TestApp) -> String {
     let site = &app.emulator.sites()[0];
@@ -352,26 +398,33 @@ async fn the_25th_token_is_created_in_the_browser_then_create_is_disabled_with_t
 }
 
 #[tokio::test]
-async fn a_second_user_of_the_same_site_sees_none_of_the_first_users_tokens() {
+async fn a_second_user_of_the_same_site_sees_none_of_the_first_users_tokens_or_data_sources() {
     let app = spawn_app().await;
     let alice = app.sign_in(0, 0).await;
     create_tokens_over_http(&app, &alice, &["Alice's Power BI", "Alice's Excel"]).await;
+    save_jira_token_over_http(&app, &alice, 0, 0).await;
+    let alices_source =
+        create_data_source_over_http(&app, &alice, "Alice's sprint report", "project = ALPHA")
+            .await;
     let site = &app.emulator.sites()[0];
-    let (email, api_token) = (site.users[0].email.clone(), site.users[0].api_token.clone());
-    let saved = app
-        .post_form(
-            "/app/tokens/jira",
-            &alice,
-            &[("email", email.as_str()), ("api_token", api_token.as_str())],
-        )
-        .await;
-    assert_eq!(saved.status(), 303, "Alice's Jira API token is saved");
+    let email = site.users[0].email.clone();
     let alice_name = site.users[0].display_name.clone();
+    let bob = app.sign_in(0, 1).await;
+    let bobs_look = app.url(&format!("{alices_source}?session={}", bob.token));
     let browser = Browser::start().await;
     browser
         .run("second_user_isolation", |client| async move {
-            // Bob, same site: no tokens of Alice's, and no saved Jira token.
+            // Bob, same site: none of Alice's data sources, tokens, or saved Jira token.
             open_app(&client, &app, 0, 1).await;
+            find(&client, ".empty-state").await;
+            assert!(
+                !page_text(&client).await.contains("Alice's"),
+                "Bob sees Alice's sources"
+            );
+            // Even with the address of Alice's data source, Bob gets "Not found".
+            navigate_frame_to(&client, &bobs_look).await;
+            assert_eq!(text_of(&client, "#error-title").await, "Not found");
+            assert!(!page_text(&client).await.contains("Alice's"));
             click_link(&client, "Tokens").await;
             wait_for_text(&client, "No access tokens yet").await;
             assert!(
@@ -387,6 +440,7 @@ async fn a_second_user_of_the_same_site_sees_none_of_the_first_users_tokens() {
             // Alice, in the same browser: hers are all there.
             client.enter_parent_frame().await.expect("leave the frame");
             open_app(&client, &app, 0, 0).await;
+            wait_for_text(&client, "Alice's sprint report").await;
             click_link(&client, "Tokens").await;
             wait_for_text(&client, "Alice's Power BI").await;
             wait_for_text(&client, "Alice's Excel").await;
