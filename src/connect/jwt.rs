@@ -1455,6 +1455,20 @@ mod tests {
     }
 
     #[test]
+    fn a_session_names_its_tenant_expired_or_not_but_only_when_it_is_ours() {
+        assert_eq!(
+            session_token_tenant(&SESSION_KEY, &session_token()).as_deref(),
+            Ok(CLIENT_KEY)
+        );
+        let forged = flip_char(&session_token(), 1, 10);
+        assert_eq!(
+            session_token_tenant(&SESSION_KEY, &forged),
+            Err(JwtError::BadSignature)
+        );
+        assert!(session_token_tenant(&[8u8; 32], &session_token()).is_err());
+    }
+
+    #[test]
     fn a_session_token_signed_with_another_key_is_rejected() {
         let token = sign_session_token(
             &[8u8; 32],
