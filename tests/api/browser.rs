@@ -287,10 +287,10 @@ pub async fn focus_is_on(client: &Client, css: &str) -> bool {
         == json!(true)
 }
 
-/// Presses Tab until the element matching `css` has the focus (at most 60 times).
+/// Presses Tab until the element matching `css` has the focus (at most 200 times).
 pub async fn tab_to(client: &Client, css: &str) {
     let tab: char = fantoccini::key::Key::Tab.into();
-    for _ in 0..60 {
+    for _ in 0..200 {
         if focus_is_on(client, css).await {
             return;
         }

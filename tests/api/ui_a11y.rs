@@ -136,6 +136,59 @@ async fn a_keyboard_user_creates_copies_and_revokes_an_access_token() {
     assert_eq!(left, 0);
 }
 
+#[tokio::test]
+async fn a_keyboard_user_saves_a_jira_token_and_creates_a_data_source() {
+    let app = spawn_app().await;
+    let person = app.emulator.sites()[0].users[0].clone();
+    let host_page = format!("{}/?as=0&app=1", app.emulator.sites()[0].base_url);
+    let browser = Browser::start().await;
+    browser
+        .run("keyboard_only_data_source", |client| async move {
+            client.goto(&host_page).await.unwrap();
+            crate::browser::enter_app_frame(&client).await;
+
+            // The data sources page sends the user to the Jira API Token tab first.
+            tab_to(&client, "#jira-token-cta a.button").await;
+            press(&client, &[key(Key::Enter)]).await;
+            find(&client, "#jira-email").await;
+            tab_to(&client, "#jira-email").await;
+            type_keys(&client, &person.email).await;
+            press(&client, &[key(Key::Tab)]).await;
+            type_keys(&client, &person.api_token).await;
+            press(&client, &[key(Key::Enter)]).await;
+            find(&client, "#jira-token-status[data-state='saved']").await;
+
+            // Back to Data sources and its call to action.
+            tab_to(&client, ".sidebar a[href*='/app/datasources']").await;
+            press(&client, &[key(Key::Enter)]).await;
+            find(&client, ".empty-state a.button--primary").await;
+            tab_to(&client, ".empty-state a.button--primary").await;
+            press(&client, &[key(Key::Enter)]).await;
+            find(&client, "#data-source-form").await;
+
+            // Name; the JQL mode with the arrow keys; the query; a field with Space; Enter.
+            tab_to(&client, "#ds-name").await;
+            type_keys(&client, "By keyboard").await;
+            tab_to(&client, "input[name=issue_mode]:checked").await;
+            press(&client, &[key(Key::Right)]).await;
+            assert!(focus_is_on(&client, "input[name=issue_mode][value=jql]:checked").await);
+            tab_to(&client, "#ds-jql").await;
+            type_keys(&client, "project = ALPHA").await;
+            tab_to(&client, "input[name=fields][value=customfield_10030]").await;
+            press(&client, &[' ']).await;
+            tab_to(&client, "#data-source-form button[type=submit]").await;
+            press(&client, &[key(Key::Enter)]).await;
+
+            // The preview, and Copy for the OData URL.
+            find(&client, "#ds-preview").await;
+            assert_eq!(text_of(&client, "h1").await, "By keyboard");
+            tab_to(&client, "[data-copy-target=feed-odata-url]").await;
+            press(&client, &[key(Key::Enter)]).await;
+            wait_for_text(&client, "Copied").await;
+        })
+        .await;
+}
+
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
