@@ -17,3 +17,6 @@ mod feed_odata;
 mod jira_token;
 mod startup;
 mod ui;
+mod ui_a11y;
+mod ui_errors;
+mod ui_pages;
