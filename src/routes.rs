@@ -6,7 +6,7 @@ use actix_web::web;
 
 use crate::connect::{descriptor, lifecycle};
 use crate::datasources::pages as datasources;
-use crate::feed::whoami;
+use crate::feed::{csv, json, odata, whoami};
 use crate::pages::{error_page, main_page, tokens};
 use crate::startup::AppState;
 use crate::tokens::pages as access_tokens;
@@ -49,6 +49,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             .service(access_tokens::revoke::confirm)
             .service(access_tokens::revoke::revoke)
             // BI clients (personal access token as Basic password or Bearer): TokenOwner extractor.
-            .service(whoami::whoami),
+            .service(whoami::whoami)
+            .service(odata::service::service_document)
+            .service(odata::metadata::metadata)
+            .service(odata::issues::issues)
+            .service(odata::count::issue_count)
+            .service(csv::csv)
+            .service(json::json),
     );
 }

@@ -12,6 +12,7 @@ use crate::connect::install_keys::InstallKeys;
 use crate::connect::tenants::SHARED_SECRET_PURPOSE;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::db::{self, DbError, Pool};
+use crate::feed::{CURSOR_KEY_PURPOSE, FeedState};
 use crate::jira::client::{JiraClient, JiraClientConfig, RetryPolicy};
 use crate::settings::Settings;
 use crate::{routes, security, telemetry};
@@ -102,6 +103,7 @@ impl Application {
         }
 
         let base_url = settings.base_url_str();
+        let feed = web::Data::new(FeedState::new(master.derive(CURSOR_KEY_PURPOSE)));
         let state = web::Data::new(AppState {
             install_keys: InstallKeys::new(settings.install_keys_url.clone(), outbound),
             tenant_secrets: master.sealer(SHARED_SECRET_PURPOSE),
@@ -123,6 +125,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(feed.clone())
                 .app_data(web::FormConfig::default().limit(64 * 1024))
                 .app_data(web::JsonConfig::default().limit(256 * 1024))
                 .wrap(from_fn(security::default_csp))

@@ -1,5 +1,51 @@
-//! Endpoints BI tools call. Every handler here takes a [`crate::tokens::auth::TokenOwner`], so a
-//! request without a valid access token is answered 401 before any data is touched.
+//! Endpoints BI tools call, and the export machinery behind them. Every handler here takes a
+//! [`crate::tokens::auth::TokenOwner`], so a request without a valid access token is answered 401
+//! before any data is touched.
+//!
+//! Pure parts (unit-tested beside their code): [`columns`] (issue JSON → typed cells),
+//! [`filter`] (`$filter`), [`jql`] (pushdown), [`cursor`] (signed paging tokens), [`csv_format`],
+//! [`query`] (shared options). The engine is [`export`]; [`source`] finds the data source and
+//! the owner's Jira access; [`stream`] turns an export into a response body; [`odata`], [`csv`]
+//! and [`json`] are the endpoints.
 
 pub mod columns;
+pub mod csv;
+pub mod csv_format;
+pub mod cursor;
+pub mod error;
+pub mod export;
+pub mod field_cache;
+pub mod filter;
+pub mod jql;
+pub mod json;
+pub mod odata;
+pub mod paging;
+pub mod query;
+pub mod source;
+pub mod stream;
 pub mod whoami;
+
+use cursor::CursorCodec;
+use export::Tuning;
+use field_cache::FieldCache;
+
+/// HKDF purpose of the key that signs paging cursors.
+pub const CURSOR_KEY_PURPOSE: &[u8] = b"feed-cursor-v1";
+
+/// What the feeds share across requests (registered as its own `web::Data`).
+#[derive(Debug)]
+pub struct FeedState {
+    pub cursors: CursorCodec,
+    pub fields: FieldCache,
+    pub tuning: Tuning,
+}
+
+impl FeedState {
+    pub fn new(cursor_key: [u8; 32]) -> Self {
+        Self {
+            cursors: CursorCodec::new(cursor_key),
+            fields: FieldCache::default(),
+            tuning: Tuning::default(),
+        }
+    }
+}

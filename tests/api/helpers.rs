@@ -43,15 +43,34 @@ pub async fn spawn_app_with_clock(clock: Clock) -> TestApp {
     app
 }
 
+/// An app installed in every site of an emulator started with `config` (e.g. a larger data set
+/// or faults from the start).
+pub async fn spawn_app_with(config: EmulatorConfig) -> TestApp {
+    let app = spawn_app_with_emulator(Clock::system(), config).await;
+    for site in 0..app.emulator.sites().len() {
+        app.emulator
+            .install(site)
+            .await
+            .expect("the emulator installs the app");
+    }
+    app
+}
+
 /// An app and an emulator that know each other, with nothing installed yet.
 pub async fn spawn_app_without_installs(clock: Clock) -> TestApp {
-    jira_bi_connector::telemetry::init();
-    let emulator = Emulator::start(EmulatorConfig {
-        site_ports: vec![0, 0],
-        ..EmulatorConfig::default()
-    })
+    spawn_app_with_emulator(
+        clock,
+        EmulatorConfig {
+            site_ports: vec![0, 0],
+            ..EmulatorConfig::default()
+        },
+    )
     .await
-    .expect("the emulator starts");
+}
+
+async fn spawn_app_with_emulator(clock: Clock, config: EmulatorConfig) -> TestApp {
+    jira_bi_connector::telemetry::init();
+    let emulator = Emulator::start(config).await.expect("the emulator starts");
     let data_dir = tempfile::tempdir().expect("a temp dir");
     let db_path = data_dir.path().join("app.sqlite3");
     let allowed = emulator

@@ -1,0 +1,234 @@
+use time::macros::{date, datetime};
+
+use super::*;
+
+fn columns() -> ColumnSet {
+    ColumnSet::build(&[], &[])
+}
+
+fn compare(column: &str, op: CompareOp, value: Literal) -> Expr {
+    Expr::Compare {
+        column: column.to_owned(),
+        op,
+        value,
+    }
+}
+
+fn parse(text: &str) -> Expr {
+    Expr::parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
+}
+
+#[test]
+fn comparisons_and_literals_parse() {
+    assert_eq!(
+        parse("Status eq 'Done'"),
+        compare("Status", CompareOp::Eq, Literal::Text("Done".into()))
+    );
+    assert_eq!(
+        parse("Summary eq 'It''s'"),
+        compare("Summary", CompareOp::Eq, Literal::Text("It's".into()))
+    );
+    assert_eq!(
+        parse("Updated ge 2024-01-01"),
+        compare(
+            "Updated",
+            CompareOp::Ge,
+            Literal::Date(date!(2024 - 01 - 01))
+        )
+    );
+    assert_eq!(
+        parse("Updated lt 2024-01-01T10:00:00Z"),
+        compare(
+            "Updated",
+            CompareOp::Lt,
+            Literal::DateTime(datetime!(2024-01-01 10:00 UTC))
+        )
+    );
+    assert_eq!(
+        parse("Updated lt 2024-01-01T10:00:00.1234567+02:00"),
+        compare(
+            "Updated",
+            CompareOp::Lt,
+            Literal::DateTime(datetime!(2024-01-01 08:00:00.1234567 UTC))
+        )
+    );
+    // A '+' that form decoding turned into a space.
+    assert_eq!(
+        parse("Updated lt 2024-01-01T10:00:00 02:00"),
+        parse("Updated lt 2024-01-01T08:00:00Z")
+    );
+    assert_eq!(
+        parse("StoryPoints gt 2.5"),
+        compare("StoryPoints", CompareOp::Gt, Literal::Double(2.5))
+    );
+    assert_eq!(
+        parse("TimeSpentSeconds le -3"),
+        compare("TimeSpentSeconds", CompareOp::Le, Literal::Int(-3))
+    );
+    assert_eq!(
+        parse("Resolved eq null"),
+        compare("Resolved", CompareOp::Eq, Literal::Null)
+    );
+    assert_eq!(
+        parse("2024-01-01 le Created"),
+        compare(
+            "Created",
+            CompareOp::Ge,
+            Literal::Date(date!(2024 - 01 - 01))
+        )
+    );
+}
+
+#[test]
+fn precedence_is_not_then_and_then_or() {
+    let a = || compare("Status", CompareOp::Eq, Literal::Text("A".into()));
+    let b = || compare("Status", CompareOp::Eq, Literal::Text("B".into()));
+    let c = || compare("Status", CompareOp::Eq, Literal::Text("C".into()));
+    assert_eq!(
+        parse("Status eq 'A' or Status eq 'B' and Status eq 'C'"),
+        Expr::Or(
+            Box::new(a()),
+            Box::new(Expr::And(Box::new(b()), Box::new(c())))
+        )
+    );
+    assert_eq!(
+        parse("(Status eq 'A' or Status eq 'B') and not (Status eq 'C')"),
+        Expr::And(
+            Box::new(Expr::Or(Box::new(a()), Box::new(b()))),
+            Box::new(Expr::Not(Box::new(c())))
+        )
+    );
+    assert_eq!(
+        parse("contains(Summary,'x') eq false"),
+        Expr::Not(Box::new(Expr::Text {
+            function: TextFunction::Contains,
+            column: "Summary".into(),
+            value: "x".into()
+        }))
+    );
+}
+
+#[test]
+fn malformed_filters_are_syntax_errors() {
+    for bad in [
+        "",
+        "Status eq",
+        "Status eq 'Done",
+        "(Status eq 'A'",
+        "Status eq 'A')",
+        "Status 'A'",
+        "Updated ge 2024-13-01",
+        "Updated ge 2024-01-01T10:00:00",
+        "'x'",
+        "Status eq 'A' and",
+        "eq 'A'",
+        "1.2.3 eq Status",
+    ] {
+        assert!(
+            matches!(Expr::parse(bad), Err(FilterError::Syntax(_))),
+            "{bad:?}: {:?}",
+            Expr::parse(bad)
+        );
+    }
+}
+
+#[test]
+fn unsupported_odata_is_not_implemented_not_ignored() {
+    for unsupported in [
+        "tolower(Status) eq 'done'",
+        "length(Summary) gt 3",
+        "Labels has 'x'",
+        "Status in ('A','B')",
+        "TimeSpentSeconds add 5 gt 3",
+        "Tags/any(t: t eq 'x')",
+        "Created eq duration'P1D'",
+        "Status eq Resolution",
+        "$it eq 1",
+        "contains('x',Summary)",
+        "Microsoft.Foo(Summary)",
+    ] {
+        assert!(
+            matches!(
+                Expr::parse(unsupported),
+                Err(FilterError::NotImplemented(_))
+            ),
+            "{unsupported:?}: {:?}",
+            Expr::parse(unsupported)
+        );
+    }
+}
+
+#[test]
+fn compile_checks_columns_and_types() {
+    let set = columns();
+    let compile = |text: &str| parse(text).compile(&set);
+    assert!(compile("Updated ge 2024-01-01 and DueDate lt 2024-02-01").is_ok());
+    assert!(compile("StoryPoints ge 3 and TimeSpentSeconds gt 3.5").is_ok());
+    assert_eq!(
+        compile("Nope eq 1"),
+        Err(FilterError::UnknownColumn("Nope".into()))
+    );
+    assert!(matches!(
+        compile("Updated eq 'yesterday'"),
+        Err(FilterError::Type(_))
+    ));
+    assert!(matches!(
+        compile("DueDate ge 2024-01-01T00:00:00Z"),
+        Err(FilterError::Type(_))
+    ));
+    assert!(matches!(
+        compile("contains(Created,'2024')"),
+        Err(FilterError::Type(_))
+    ));
+    assert!(matches!(compile("Status eq 3"), Err(FilterError::Type(_))));
+    assert_eq!(
+        parse("Updated ge 2024-01-01 and Status eq 'x' or Updated lt 2025-01-01").columns(),
+        ["Updated", "Status"]
+    );
+}
+
+#[test]
+fn evaluation_follows_odata_null_rules() {
+    let set = columns();
+    let status = set.index_of("Status").expect("Status");
+    let resolved = set.index_of("Resolved").expect("Resolved");
+    let summary = set.index_of("Summary").expect("Summary");
+    let mut row = vec![CellValue::Null; set.len()];
+    row[status] = CellValue::String("Done".into());
+    row[summary] = CellValue::String("Fix the login flow".into());
+    let check = |text: &str, row: &[CellValue]| {
+        parse(text)
+            .compile(&set)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+            .matches(row)
+    };
+    assert!(check("Status eq 'Done'", &row));
+    assert!(!check("Status eq 'done'", &row), "eq is case-sensitive");
+    assert!(check("Status ne 'To Do'", &row));
+    assert!(check("Resolved eq null", &row));
+    assert!(!check("Resolved ne null", &row));
+    assert!(!check("Resolved gt 2024-01-01", &row));
+    assert!(!check("Resolved lt 2024-01-01", &row));
+    assert!(
+        check("Resolved ne 2024-01-01T00:00:00Z", &row),
+        "null ne value is true"
+    );
+    assert!(check("not (Resolved gt 2024-01-01)", &row));
+    assert!(check(
+        "contains(Summary,'login') and startswith(Summary,'Fix')",
+        &row
+    ));
+    assert!(check("endswith(Summary,'flow')", &row));
+    assert!(
+        !check("contains(Assignee,'a')", &row),
+        "null contains nothing"
+    );
+    assert!(check("Status gt 'Cancelled' and Status lt 'Open'", &row));
+
+    row[resolved] = CellValue::DateTimeOffset(datetime!(2024-03-05 10:15:30.250 UTC));
+    assert!(check("Resolved gt 2024-03-05T10:15:30Z", &row));
+    assert!(check("Resolved lt 2024-03-05T10:15:30.251Z", &row));
+    assert!(check("Resolved eq 2024-03-05T11:15:30.25+01:00", &row));
+    assert!(check("Resolved ge 2024-03-05", &row));
+    assert!(!check("Resolved lt 2024-03-05", &row));
+}

@@ -1,0 +1,103 @@
+//! What every feed request resolves first: the data source (only the token owner's own: any
+//! other id is "not found"), the owner's Jira access (their saved Jira API token, so Jira's
+//! permissions apply), and the data source's columns (from the cached field catalogue).
+
+use std::sync::Arc;
+
+use super::FeedState;
+use super::columns::ColumnSet;
+use super::error::FeedError;
+use crate::datasources::store::{self, DataSource};
+use crate::db;
+use crate::jira::client::{JiraCredentials, JiraError, JiraSite};
+use crate::jira::credentials::{credentials_for, note_jira_error};
+use crate::startup::AppState;
+use crate::tokens::auth::TokenOwner;
+
+/// A data source id from the URL; anything but a positive integer is simply not found.
+pub fn parse_id(raw: &str) -> Result<i64, FeedError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0 && !raw.starts_with('+'))
+        .ok_or_else(FeedError::not_found)
+}
+
+/// The owner's data source `id`; someone else's is indistinguishable from a missing one.
+pub async fn data_source(
+    state: &AppState,
+    owner: &TokenOwner,
+    id: i64,
+) -> Result<DataSource, FeedError> {
+    let (tenant_id, account) = (owner.tenant.id, owner.account_id.as_str().to_owned());
+    db::run(&state.pool, move |conn| {
+        store::find_owned(conn, tenant_id, &account, id)
+    })
+    .await?
+    .ok_or_else(FeedError::not_found)
+}
+
+/// The site and the owner's saved Jira credentials (no Jira call).
+pub async fn jira_access(
+    state: &AppState,
+    owner: &TokenOwner,
+) -> Result<(JiraSite, JiraCredentials), FeedError> {
+    Ok(credentials_for(state, &owner.tenant, &owner.account_id).await?)
+}
+
+/// After a Jira call with `creds` failed: a 401 marks the saved token rejected (so the Jira API
+/// Token tab says so), and the error becomes the feed's.
+pub async fn jira_failed(
+    state: &AppState,
+    owner: &TokenOwner,
+    creds: &JiraCredentials,
+    err: JiraError,
+) -> FeedError {
+    note_jira_error(state, &owner.tenant, &owner.account_id, creds, err)
+        .await
+        .into()
+}
+
+/// The data source's columns, from the owner's field catalogue (one Jira call per
+/// [`super::field_cache::TTL`]).
+pub async fn columns(
+    state: &AppState,
+    feed: &FeedState,
+    owner: &TokenOwner,
+    access: &(JiraSite, JiraCredentials),
+    data_source: &DataSource,
+) -> Result<ColumnSet, FeedError> {
+    let now = state.clock.now();
+    let account = owner.account_id.as_str();
+    let fields = match feed.fields.get(owner.tenant.id, account, now) {
+        Some(fields) => fields,
+        None => {
+            let (site, creds) = access;
+            let fetched = state
+                .jira
+                .fields(site, creds)
+                .await
+                .map_err(|err| (err, creds.clone()));
+            let fields = match fetched {
+                Ok(fields) => Arc::new(fields),
+                Err((err, creds)) => return Err(jira_failed(state, owner, &creds, err).await),
+            };
+            feed.fields
+                .put(owner.tenant.id, account, Arc::clone(&fields), now);
+            fields
+        }
+    };
+    Ok(ColumnSet::build(&fields, &data_source.fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_positive_integers_are_ids() {
+        assert_eq!(parse_id("42"), Ok(42));
+        for bad in ["0", "-1", "+4", "4x", "", "99999999999999999999"] {
+            assert!(parse_id(bad).is_err(), "{bad}");
+        }
+    }
+}

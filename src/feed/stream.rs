@@ -1,0 +1,245 @@
+//! From an export to an HTTP response. The export runs in its own task; the response waits for
+//! its first event, so a failure before any data is a proper error response (status and message
+//! in the client's format). After that the body is streamed: each batch of rows becomes one
+//! chunk. If Jira fails for good later, the body stream ends with an error, which makes the
+//! server drop the connection without the final chunk — the client sees a broken transfer, never
+//! a shorter data set that looks complete. Every export is logged once when it ends.
+
+use std::time::Instant;
+
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpResponse, HttpResponseBuilder};
+use futures_util::stream;
+use tokio::sync::mpsc;
+
+use super::columns::CellValue;
+use super::error::{FeedError, Format};
+use super::export::{self, ExportError, ExportEvent, ExportPlan, Outcome, Resume, Row};
+use crate::jira::client::JiraError;
+use crate::jira::credentials::note_jira_error;
+use crate::startup::AppState;
+use crate::tokens::auth::TokenOwner;
+
+/// Writes the body around and between batches of rows.
+pub trait Encoder: Send + 'static {
+    /// Everything before the first row.
+    fn head(&mut self, out: &mut Vec<u8>);
+    fn rows(&mut self, rows: &[Row], out: &mut Vec<u8>);
+    /// Everything after the last row; `resume` is where a next page would start.
+    fn tail(&mut self, resume: Option<Resume>, out: &mut Vec<u8>);
+}
+
+/// Who and what an export is for, for its log line.
+#[derive(Clone, Debug)]
+pub struct ExportLabel {
+    pub data_source_id: i64,
+    pub format: Format,
+}
+
+/// Starts `plan` in its own task and returns its events. When it ends, one log line records
+/// data source, format, rows, duration, Jira calls and retries; a Jira 401 marks the owner's
+/// saved token rejected.
+pub fn start(
+    state: &web::Data<AppState>,
+    owner: &TokenOwner,
+    label: ExportLabel,
+    plan: ExportPlan,
+) -> mpsc::Receiver<ExportEvent> {
+    let (tx, rx) = mpsc::channel(plan.tuning.out_buffer.max(1));
+    let state = state.clone();
+    let owner = owner.clone();
+    let jira = state.jira.with_fresh_stats();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let creds = plan.creds.clone();
+        let summary = export::run(&jira, plan, tx).await;
+        let outcome = match &summary.outcome {
+            Outcome::Complete => "complete",
+            Outcome::Paused => "page",
+            Outcome::Failed(_) => "failed",
+            Outcome::Cancelled => "cancelled",
+        };
+        let error = match &summary.outcome {
+            Outcome::Failed(err) => err.to_string(),
+            _ => String::new(),
+        };
+        tracing::info!(
+            tenant.client_key = owner.tenant.client_key.as_str(),
+            datasource.id = label.data_source_id,
+            feed.format = label.format.as_str(),
+            export.outcome = outcome,
+            export.rows = summary.rows,
+            export.duration_ms = started.elapsed().as_millis() as u64,
+            jira.requests = summary.jira.requests,
+            jira.retries = summary.jira.retries,
+            jira.jql_variant = summary.variant.map(i64::from).unwrap_or(-1),
+            error = %error,
+            "export finished"
+        );
+        if let Outcome::Failed(ExportError::Jira(JiraError::Unauthorized)) = summary.outcome {
+            note_jira_error(
+                &state,
+                &owner.tenant,
+                &owner.account_id,
+                &creds,
+                JiraError::Unauthorized,
+            )
+            .await;
+        }
+    });
+    rx
+}
+
+/// Waits for the first event: an error before any data is answered as `format` wants; anything
+/// else starts the streamed body with `builder`'s status and headers.
+pub async fn respond(
+    mut events: mpsc::Receiver<ExportEvent>,
+    encoder: impl Encoder,
+    mut builder: HttpResponseBuilder,
+    format: Format,
+) -> HttpResponse {
+    let first = match events.recv().await {
+        None => return FeedError::internal("the export ended without a result").response(format),
+        Some(ExportEvent::Failed(err)) => return FeedError::from(err).response(format),
+        Some(first) => first,
+    };
+    let state = BodyState {
+        pending: Some(first),
+        events,
+        encoder,
+        started: false,
+        finished: false,
+    };
+    builder.streaming(stream::unfold(state, next_chunk))
+}
+
+struct BodyState<E> {
+    pending: Option<ExportEvent>,
+    events: mpsc::Receiver<ExportEvent>,
+    encoder: E,
+    started: bool,
+    finished: bool,
+}
+
+async fn next_chunk<E: Encoder>(
+    mut state: BodyState<E>,
+) -> Option<(Result<Bytes, std::io::Error>, BodyState<E>)> {
+    if state.finished {
+        return None;
+    }
+    let mut out = Vec::new();
+    if !state.started {
+        state.encoder.head(&mut out);
+        state.started = true;
+    }
+    let event = match state.pending.take() {
+        Some(event) => Some(event),
+        None => state.events.recv().await,
+    };
+    match event {
+        Some(ExportEvent::Rows(rows)) => {
+            state.encoder.rows(&rows, &mut out);
+            Some((Ok(Bytes::from(out)), state))
+        }
+        Some(ExportEvent::End(resume)) => {
+            state.encoder.tail(resume, &mut out);
+            state.finished = true;
+            Some((Ok(Bytes::from(out)), state))
+        }
+        // A failure (or a task that died) after the response started: abort the transfer.
+        Some(ExportEvent::Failed(_)) | None => {
+            state.finished = true;
+            Some((
+                Err(std::io::Error::other(
+                    "export aborted: Jira failed after the response started",
+                )),
+                state,
+            ))
+        }
+    }
+}
+
+/// `"Name":` for each column, JSON-escaped once.
+pub fn json_keys<S: AsRef<str>>(names: &[S]) -> Vec<Vec<u8>> {
+    names
+        .iter()
+        .map(|name| {
+            let mut key = serde_json::to_vec(name.as_ref()).unwrap_or_default();
+            key.push(b':');
+            key
+        })
+        .collect()
+}
+
+/// One row as a JSON object with `keys` (from [`json_keys`]).
+pub fn json_object(keys: &[Vec<u8>], row: &[CellValue], out: &mut Vec<u8>) {
+    out.push(b'{');
+    for (i, (key, cell)) in keys.iter().zip(row).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(key);
+        json_value(cell, out);
+    }
+    out.push(b'}');
+}
+
+fn json_value(cell: &CellValue, out: &mut Vec<u8>) {
+    let written = match cell {
+        CellValue::Null => {
+            out.extend_from_slice(b"null");
+            Ok(())
+        }
+        CellValue::String(text) => serde_json::to_writer(&mut *out, text),
+        CellValue::DateTimeOffset(_) | CellValue::Date(_) => {
+            serde_json::to_writer(&mut *out, &cell.to_text())
+        }
+        CellValue::Double(number) if number.is_finite() => serde_json::to_writer(&mut *out, number),
+        CellValue::Double(_) => {
+            out.extend_from_slice(b"null");
+            Ok(())
+        }
+        CellValue::Int64(number) => serde_json::to_writer(&mut *out, number),
+        CellValue::Boolean(flag) => serde_json::to_writer(&mut *out, flag),
+    };
+    // Writing into a Vec cannot fail; keep the document well-formed regardless.
+    if written.is_err() {
+        out.extend_from_slice(b"null");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::{date, datetime};
+
+    use super::*;
+
+    #[test]
+    fn rows_become_json_objects_with_typed_values() {
+        let keys = json_keys(&["S", "T", "D", "N", "I", "B", "Z", "Nan"]);
+        let mut out = Vec::new();
+        json_object(
+            &keys,
+            &[
+                CellValue::String("a \"q\"\n".into()),
+                CellValue::DateTimeOffset(datetime!(2024-01-02 03:04:05.5 UTC)),
+                CellValue::Date(date!(2024 - 01 - 02)),
+                CellValue::Double(3.0),
+                CellValue::Int64(-7),
+                CellValue::Boolean(true),
+                CellValue::Null,
+                CellValue::Double(f64::NAN),
+            ],
+            &mut out,
+        );
+        let value: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "S": "a \"q\"\n", "T": "2024-01-02T03:04:05.500Z", "D": "2024-01-02",
+                "N": 3.0, "I": -7, "B": true, "Z": null, "Nan": null
+            })
+        );
+        assert!(String::from_utf8_lossy(&out).contains("\"N\":3.0"));
+    }
+}
