@@ -19,4 +19,5 @@ mod startup;
 mod ui;
 mod ui_a11y;
 mod ui_errors;
+mod ui_feed;
 mod ui_pages;
