@@ -144,7 +144,7 @@ impl Drop for Browser {
 pub async fn find(client: &Client, css: &str) -> fantoccini::elements::Element {
     client
         .wait()
-        .at_most(Duration::from_secs(15))
+        .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("element `{css}` did not appear: {e}"))

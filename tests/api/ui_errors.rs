@@ -80,6 +80,19 @@ async fn an_expired_session_says_how_to_reload_and_reload_brings_the_app_back() 
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
 
+            // Mark the host page, so the test can tell when Jira's page really reloaded (the old
+            // frame must not be mistaken for the new one).
+            client.enter_parent_frame().await.unwrap();
+            client
+                .execute("window.__beforeReload = true;", vec![])
+                .await
+                .unwrap();
+            find(&client, "iframe#app-frame")
+                .await
+                .enter_frame()
+                .await
+                .unwrap();
+
             // Reload: Jira's page reloads and the app opens with a fresh session.
             find(&client, "button[data-reload-jira]")
                 .await
@@ -87,11 +100,19 @@ async fn an_expired_session_says_how_to_reload_and_reload_brings_the_app_back() 
                 .await
                 .unwrap();
             client.enter_parent_frame().await.ok();
-            client
-                .wait()
-                .for_element(fantoccini::Locator::Css("iframe#app-frame"))
-                .await
-                .unwrap();
+            let mut reloaded = false;
+            for _ in 0..300 {
+                let marker = client
+                    .execute("return window.__beforeReload === true;", vec![])
+                    .await
+                    .unwrap_or(json!(true));
+                if marker == json!(false) {
+                    reloaded = true;
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            assert!(reloaded, "Jira's page did not reload");
             enter_app_frame(&client).await;
             assert_eq!(text_of(&client, "h1").await, "Data sources");
             click_link(&client, "Tokens").await;
