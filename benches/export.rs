@@ -77,8 +77,9 @@ fn main() {
         .build()
         .expect("a runtime");
     println!(
-        "Jira latency {latency} ms per request; app binary {}",
-        app_bin.display()
+        "Jira latency {latency} ms per request; app binary {}; load average before {}",
+        app_bin.display(),
+        load_average()
     );
     println!();
     println!(
@@ -93,6 +94,10 @@ fn main() {
             naive_sizes.contains(&size),
         ));
         print_row(size, "OData feed (id paging + parallel bulkfetch)", &feed);
+        println!(
+            "|  | (load average after the feed run: {}) |  |  |  |  |  |  |  |",
+            load_average()
+        );
         if let Some(naive) = &naive {
             print_row(size, "naive (sequential search/jql, 100 per page)", naive);
             println!(
@@ -101,6 +106,14 @@ fn main() {
             );
         }
     }
+}
+
+/// The 1-minute load average: the machine is shared, so say how busy it was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
 }
 
 fn print_row(size: usize, strategy: &str, m: &Measured) {

@@ -1,4 +1,5 @@
 //! `GET /feed/{id}/odata/Issues`: the entity set, streamed. Pages hold [`DEFAULT_PAGE_SIZE`] rows
+//! (large, since each page restarts the Jira pipeline; memory does not depend on it)
 //! (or what `Prefer: odata.maxpagesize` asks, echoed in `Preference-Applied`) and end with an
 //! absolute `@odata.nextLink` carrying a signed `$skiptoken`. `$count=true` is counted once, on
 //! the first page, and carried in the token.
@@ -21,8 +22,8 @@ use crate::startup::AppState;
 use crate::tokens::auth::{TokenAuthError, TokenOwner};
 
 /// Rows per page unless the client prefers fewer (or more, up to [`MAX_PAGE_SIZE`]).
-pub const DEFAULT_PAGE_SIZE: u64 = 20_000;
-pub const MAX_PAGE_SIZE: u64 = 100_000;
+pub const DEFAULT_PAGE_SIZE: u64 = 50_000;
+pub const MAX_PAGE_SIZE: u64 = 200_000;
 
 #[get("/feed/{id}/odata/Issues")]
 pub async fn issues(
