@@ -1,12 +1,13 @@
 //! The one route registry, used by the server and by the tests alike. Read it to see every way
 //! into the app and which extractor authenticates each route.
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::connect::{descriptor, lifecycle};
 use crate::datasources::pages as datasources;
 use crate::feed::{csv, json, odata, whoami};
-use crate::pages::{main_page, tokens};
+use crate::pages::{error_page, main_page, tokens};
 use crate::startup::AppState;
 use crate::tokens::pages as access_tokens;
 use crate::{health, jira, static_files};
@@ -14,6 +15,9 @@ use crate::{health, jira, static_files};
 pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
     cfg.service(
         web::scope(state.settings.base_path())
+            // A failed page request is answered with a page (in the layout when signed in).
+            .wrap(from_fn(error_page::render_error_pages))
+            .default_service(web::to(error_page::not_found))
             // Public: Jira reads the descriptor; operators probe health; assets hold no data.
             .service(descriptor::serve_descriptor)
             .service(health::healthz)

@@ -9,7 +9,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::connect::jwt::{self, JwtError};
 use crate::connect::qsh;
@@ -207,7 +207,10 @@ impl FromRequest for JiraUser {
                 state.clock.now(),
             ) {
                 Ok(claims) => claims,
-                Err(JwtError::Expired) => return Err(AppError::SessionExpired.into()),
+                Err(JwtError::Expired) => {
+                    remember_expired_session(&state, &req, &token).await;
+                    return Err(AppError::SessionExpired.into());
+                }
                 Err(err) => {
                     tracing::warn!(auth.reason = %err, http.path = %req.path(), "session token rejected");
                     return Err(AppError::Unauthorized(
@@ -230,8 +233,33 @@ impl FromRequest for JiraUser {
             })?;
             let account_id =
                 AccountId::parse(&claims.account_id).map_err(AppError::Unauthorized)?;
-            Ok(JiraUser { tenant, account_id })
+            let user = JiraUser { tenant, account_id };
+            // Error pages find the user here, to keep the menu.
+            req.extensions_mut().insert(user.clone());
+            Ok(user)
         })
+    }
+}
+
+/// The site of a session that expired (signature, issuer and type still valid): its error page
+/// loads that site's `all.js`, so Jira shows the frame and the Reload button can reload Jira.
+#[derive(Clone, Debug)]
+pub struct ExpiredSession {
+    pub tenant: Tenant,
+}
+
+async fn remember_expired_session(state: &web::Data<AppState>, req: &HttpRequest, token: &str) {
+    let Ok(client_key) = jwt::session_token_tenant(&state.session_key, token) else {
+        return;
+    };
+    let found = db::run(&state.pool, move |conn| {
+        tenants::find_by_client_key(conn, &client_key)
+    })
+    .await;
+    if let Ok(Some(tenant)) = found
+        && tenant.is_active()
+    {
+        req.extensions_mut().insert(ExpiredSession { tenant });
     }
 }
 

@@ -340,17 +340,7 @@ pub fn verify_session_token(
     token: &str,
     now: OffsetDateTime,
 ) -> Result<SessionClaims, JwtError> {
-    let parts = split(token)?;
-    read_header(parts.header)?.require_alg(HS256)?;
-    let claims = verify_signature(token, &DecodingKey::from_secret(key), Algorithm::HS256)?;
-
-    let iss = required_str(&claims, "iss", JwtError::MissingIssuer)?;
-    if iss != SESSION_ISSUER {
-        return Err(JwtError::WrongIssuer);
-    }
-    if optional_str(&claims, "typ")?.as_deref() != Some(SESSION_TOKEN_TYPE) {
-        return Err(JwtError::WrongTokenType);
-    }
+    let claims = verify_session_signature(key, token)?;
     let (iat, exp) = check_times(&claims, now)?;
     let client_key = required_str(&claims, "tnt", JwtError::MissingTenant)?;
     let account_id = required_str(&claims, "sub", JwtError::MissingSubject)?;
@@ -360,6 +350,27 @@ pub fn verify_session_token(
         iat,
         exp,
     })
+}
+
+/// The tenant (`tnt`) of a session token that is ours (signature, issuer, type) whether or not it
+/// has expired: only to show an expired session's error page inside the right Jira site.
+pub fn session_token_tenant(key: &[u8; 32], token: &str) -> Result<String, JwtError> {
+    let claims = verify_session_signature(key, token)?;
+    required_str(&claims, "tnt", JwtError::MissingTenant)
+}
+
+fn verify_session_signature(key: &[u8; 32], token: &str) -> Result<Map<String, Value>, JwtError> {
+    let parts = split(token)?;
+    read_header(parts.header)?.require_alg(HS256)?;
+    let claims = verify_signature(token, &DecodingKey::from_secret(key), Algorithm::HS256)?;
+    let iss = required_str(&claims, "iss", JwtError::MissingIssuer)?;
+    if iss != SESSION_ISSUER {
+        return Err(JwtError::WrongIssuer);
+    }
+    if optional_str(&claims, "typ")?.as_deref() != Some(SESSION_TOKEN_TYPE) {
+        return Err(JwtError::WrongTokenType);
+    }
+    Ok(claims)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1441,6 +1452,20 @@ mod tests {
             verify_session_token(&SESSION_KEY, &session_token(), later),
             Err(JwtError::Expired)
         );
+    }
+
+    #[test]
+    fn a_session_names_its_tenant_expired_or_not_but_only_when_it_is_ours() {
+        assert_eq!(
+            session_token_tenant(&SESSION_KEY, &session_token()).as_deref(),
+            Ok(CLIENT_KEY)
+        );
+        let forged = flip_char(&session_token(), 1, 10);
+        assert_eq!(
+            session_token_tenant(&SESSION_KEY, &forged),
+            Err(JwtError::BadSignature)
+        );
+        assert!(session_token_tenant(&[8u8; 32], &session_token()).is_err());
     }
 
     #[test]

@@ -224,7 +224,7 @@ const ALL_JS: &str = r#"/* Jira emulator: no-op stand-in for Atlassian Connect a
     sizeToParent: noop,
     hideFooter: noop,
     require: function (deps, callback) { if (typeof callback === 'function') { callback(window.AP); } },
-    navigator: { go: noop, reload: function () { window.location.reload(); } },
+    navigator: { go: noop, reload: function () { window.parent.postMessage({ emulator: 'reload' }, '*'); } },
     events: { on: noop, once: noop, off: noop, emit: noop },
     flag: { create: function () { return { close: noop }; } },
     dialog: { close: noop, create: function () { return { on: noop }; } },

@@ -2,6 +2,7 @@
 //! session token for its links and forms, and answers with a CSP that lets only its own Jira site
 //! frame it. Errors render as proper pages ([`PageError`]), never as a raw body.
 
+pub mod error_page;
 pub mod form_body;
 pub mod main_page;
 pub mod tokens;
@@ -97,7 +98,7 @@ impl Layout {
 
 /// Jira needs `all.js` to show and size the iframe. Atlassian serves it from its CDN; a site
 /// outside Atlassian's domains (the local emulator) serves its own copy.
-fn all_js_url(base_url: &url::Url) -> String {
+pub(crate) fn all_js_url(base_url: &url::Url) -> String {
     let host = base_url.host_str().unwrap_or_default();
     let atlassian = [".atlassian.net", ".jira.com", ".jira-dev.com"]
         .iter()
@@ -110,14 +111,6 @@ fn all_js_url(base_url: &url::Url) -> String {
             base_url.as_str().trim_end_matches('/')
         )
     }
-}
-
-#[derive(Template)]
-#[template(path = "errors/error.html")]
-struct ErrorPage<'a> {
-    title: &'a str,
-    message: String,
-    hint: &'a str,
 }
 
 /// An [`AppError`] rendered as an HTML page (for page routes and their extractors).
@@ -141,30 +134,13 @@ impl ResponseError for PageError {
         self.0.status()
     }
 
+    /// A standalone page; [`error_page::render_error_pages`] re-renders it in the app's layout
+    /// (menu, site's `all.js`, base path) before it leaves the app.
     fn error_response(&self) -> HttpResponse {
-        let (title, hint) = match &self.0 {
-            AppError::SessionExpired => (
-                "Session expired",
-                "For your security, sessions end after a while. Reload this page in your browser (F5 or Ctrl+R / Cmd+R) and Jira will sign you in again.",
-            ),
-            AppError::Unauthorized(_) => (
-                "Open BI Connector from Jira",
-                "Open Jira, choose Apps in the top menu, then BI Connector.",
-            ),
-            AppError::NotFound => (
-                "Not found",
-                "It may have been deleted, or it belongs to someone else.",
-            ),
-            AppError::Internal { .. } => (
-                "Something went wrong",
-                "Try again in a moment. If it keeps happening, send the reference to your Jira admin.",
-            ),
-            _ => ("Something is not right", ""),
-        };
-        let page = ErrorPage {
-            title,
-            message: self.0.to_string(),
-            hint,
+        let page = error_page::StandaloneError {
+            base_path: String::new(),
+            all_js_url: "https://connect-cdn.atl-paas.net/all.js".to_owned(),
+            error: error_page::ErrorView::of(&self.0),
         };
         match page.render() {
             Ok(html) => HttpResponse::build(self.status_code())

@@ -63,7 +63,28 @@
     var dialog = closer.closest("dialog");
     if (dialog) { event.preventDefault(); dialog.close(); }
   });
-  // Native <dialog> traps focus and closes on Escape.
+  // Native <dialog> closes on Escape and makes the page behind it inert, but inside Jira's iframe
+  // Tab would walk out of the dialog into Jira's page: keep it cycling within the dialog.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") { return; }
+    var dialog = document.querySelector("dialog[open]");
+    if (!dialog) { return; }
+    var items = Array.prototype.filter.call(
+      dialog.querySelectorAll("a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])"),
+      function (item) { return item.offsetParent !== null; }
+    );
+    if (items.length === 0) { return; }
+    var first = items[0];
+    var last = items[items.length - 1];
+    var inside = dialog.contains(document.activeElement);
+    if (event.shiftKey && (document.activeElement === first || !inside)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
 
   // Searchable checkbox lists: a search box (hidden until this script shows it) filters the
   // items of its list by their data-filter-text; without JavaScript the whole list shows.
@@ -126,6 +147,43 @@
     if (form.dataset.submitted === "true") { event.preventDefault(); return; }
     form.dataset.submitted = "true";
   });
+
+  // After a submission, put the keyboard where the user needs it next: the first field with an
+  // error, or the element the page marks (the new token's Copy button).
+  document.addEventListener("DOMContentLoaded", function () {
+    var target = document.querySelector("[aria-invalid='true']:not([disabled])") ||
+      document.querySelector("[data-focus-on-load]");
+    if (target) { target.focus(); }
+  });
+
+  // A call to action that leads to a form field focuses it (without JavaScript it scrolls there).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-focus]");
+    if (!link) { return; }
+    var field = document.getElementById(link.getAttribute("data-focus"));
+    if (!field) { return; }
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  });
+
+  // Session expired: reload Jira's page, which loads the app with a fresh session. Inside Jira
+  // all.js does it; outside (or if all.js is missing) the page's text says how to reload.
+  var reload = document.querySelector("[data-reload-jira]");
+  if (reload) {
+    reload.hidden = false;
+    reload.addEventListener("click", function () {
+      if (window.AP && window.AP.navigator && typeof window.AP.navigator.reload === "function") {
+        window.AP.navigator.reload();
+        return;
+      }
+      try { window.top.location.reload(); } catch (e) {
+        reload.hidden = true;
+        var hint = document.querySelector(".error-state__hint");
+        if (hint) { hint.setAttribute("tabindex", "-1"); hint.focus(); }
+      }
+    });
+  }
 
   window.addEventListener("load", function () {
     if (window.AP && typeof window.AP.resize === "function") {

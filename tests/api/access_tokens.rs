@@ -617,7 +617,9 @@ async fn revoking_asks_for_confirmation_naming_the_label() {
     let confirm = app.get_page(&format!("{TAB}/{id}/revoke"), &alice).await;
 
     assert!(list.contains(&format!(r#"data-dialog="revoke-dialog-{id}""#)));
-    assert!(list.contains(&format!(r#"<dialog class="modal" id="revoke-dialog-{id}""#)));
+    assert!(list.contains(&format!(
+        r#"<dialog class="modal modal--danger" id="revoke-dialog-{id}""#
+    )));
     assert!(contains_escaped(&list, "Revoke “Tableau <prod>”?"));
     assert_eq!(confirm.status(), 200);
     let html = confirm.text().await.unwrap();

@@ -144,7 +144,7 @@ impl Drop for Browser {
 pub async fn find(client: &Client, css: &str) -> fantoccini::elements::Element {
     client
         .wait()
-        .at_most(Duration::from_secs(15))
+        .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("element `{css}` did not appear: {e}"))
@@ -155,4 +155,146 @@ pub async fn enter_app_frame(client: &Client) {
     let frame = find(client, "iframe#app-frame").await;
     frame.enter_frame().await.expect("enter the app frame");
     find(client, "main#main").await;
+}
+
+/// Where screenshots go: `target/tmp/screenshots/<sub>/`.
+pub fn screenshot_dir(sub: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("screenshots")
+        .join(sub);
+    std::fs::create_dir_all(&dir).expect("a screenshot directory");
+    dir
+}
+
+/// Saves a PNG of the browser's viewport (the whole host page, even from inside the frame).
+pub async fn save_screenshot(client: &Client, path: &std::path::Path) {
+    let png = client.screenshot().await.expect("a screenshot");
+    std::fs::write(path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+/// Resizes the window so that the page's viewport is `width` × `height` CSS pixels.
+pub async fn set_viewport(client: &Client, width: u32, height: u32) {
+    client
+        .set_window_size(width, height)
+        .await
+        .expect("resize the window");
+    // Headless Chromium's window has no chrome, but correct for any difference all the same.
+    let inner = client
+        .execute(
+            "return [window.top === window ? window.innerWidth : -1, window.top === window ? window.innerHeight : -1];",
+            vec![],
+        )
+        .await
+        .expect("read the viewport");
+    if let Some([w, h]) = inner.as_array().map(|a| [a[0].as_i64(), a[1].as_i64()])
+        && let (Some(w), Some(h)) = (w, h)
+        && w > 0
+        && (w != i64::from(width) || h != i64::from(height))
+    {
+        let fix = |want: u32, got: i64| (2 * i64::from(want) - got).max(200) as u32;
+        client
+            .set_window_size(fix(width, w), fix(height, h))
+            .await
+            .expect("resize the window");
+    }
+}
+
+/// axe-core, installed by `tests/run` from the npm registry (`tests/e2e/package-lock.json`).
+fn axe_source() -> &'static str {
+    static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/e2e/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{} is missing ({e}): run tests/run, which installs it with npm ci",
+                path.display()
+            )
+        })
+    })
+}
+
+/// Runs axe-core's WCAG 2.x A and AA rules on the current document (inside the app's frame when
+/// the client is in it) and fails with a readable list of the violations.
+pub async fn assert_accessible(client: &Client, page: &str) {
+    if let Some(report) = accessibility_violations(client, page).await {
+        panic!("{report}");
+    }
+}
+
+/// axe-core's WCAG 2.x A and AA violations on the current document, as a readable report.
+pub async fn accessibility_violations(client: &Client, page: &str) -> Option<String> {
+    client
+        .execute(
+            &format!("if (!window.axe) {{ {} }} return true;", axe_source()),
+            vec![],
+        )
+        .await
+        .expect("inject axe-core");
+    let result = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, {
+                 runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+                 resultTypes: ['violations']
+               }).then(r => done(r.violations.map(v => ({
+                 id: v.id, impact: v.impact, help: v.help,
+                 nodes: v.nodes.map(n => ({ target: n.target.join(' '), summary: n.failureSummary }))
+               }))), e => done([{ id: 'axe-error', help: String(e), nodes: [] }]));"#,
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    let violations = result.as_array().cloned().unwrap_or_default();
+    (!violations.is_empty()).then(|| {
+        let report = serde_json::to_string_pretty(&violations).unwrap_or_default();
+        format!(
+            "{page}: {} accessibility violation(s):\n{report}",
+            violations.len()
+        )
+    })
+}
+
+/// Presses each key (down and up) on whatever has the keyboard focus, as a person would.
+pub async fn press(client: &Client, keys: &[char]) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut actions = KeyActions::new("keyboard".to_owned());
+    for key in keys {
+        actions = actions
+            .then(KeyAction::Down { value: *key })
+            .then(KeyAction::Up { value: *key });
+    }
+    client
+        .perform_actions(actions)
+        .await
+        .expect("keyboard input");
+}
+
+/// Types `text` on the keyboard into whatever has the focus.
+pub async fn type_keys(client: &Client, text: &str) {
+    press(client, &text.chars().collect::<Vec<_>>()).await;
+}
+
+/// Whether the keyboard focus is in the current document (the frame, when in it) on `css`.
+pub async fn focus_is_on(client: &Client, css: &str) -> bool {
+    client
+        .execute(
+            "return document.hasFocus() && !!document.activeElement && document.activeElement.matches(arguments[0]);",
+            vec![json!(css)],
+        )
+        .await
+        .expect("read the focus")
+        == json!(true)
+}
+
+/// Presses Tab until the element matching `css` has the focus (at most 200 times).
+pub async fn tab_to(client: &Client, css: &str) {
+    let tab: char = fantoccini::key::Key::Tab.into();
+    for _ in 0..200 {
+        if focus_is_on(client, css).await {
+            return;
+        }
+        press(client, &[tab]).await;
+    }
+    panic!("Tab never reached `{css}`");
 }

@@ -633,7 +633,7 @@ async fn revoke_asks_for_confirmation_then_deletes_the_token() {
     let alice = app.sign_in(ALPHA, ALICE).await;
     save_own_token(&app, &alice, ALPHA, ALICE).await;
     let page = tab(&app, &alice).await;
-    assert!(page.contains("<dialog class=\"modal\" id=\"revoke-jira-token\""));
+    assert!(page.contains("<dialog class=\"modal modal--danger\" id=\"revoke-jira-token\""));
     assert!(page.contains("href=\"/app/tokens/jira/revoke?session="));
 
     // Without JavaScript the link opens a confirmation page; nothing is deleted yet.

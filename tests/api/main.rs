@@ -17,3 +17,7 @@ mod feed_odata;
 mod jira_token;
 mod startup;
 mod ui;
+mod ui_a11y;
+mod ui_errors;
+mod ui_feed;
+mod ui_pages;
