@@ -287,6 +287,18 @@ pub async fn focus_is_on(client: &Client, css: &str) -> bool {
         == json!(true)
 }
 
+/// Whether the focus reaches `css` within a few seconds: pages move the focus from deferred
+/// scripts after they load, so a check right after navigation would race them.
+pub async fn wait_for_focus(client: &Client, css: &str) -> bool {
+    for _ in 0..100 {
+        if focus_is_on(client, css).await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 /// Presses Tab until the element matching `css` has the focus (at most 200 times).
 pub async fn tab_to(client: &Client, css: &str) {
     let tab: char = fantoccini::key::Key::Tab.into();

@@ -54,7 +54,7 @@ pub async fn click_link(client: &Client, text: &str) {
 pub async fn wait_for_text(client: &Client, text: &str) {
     client
         .wait()
-        .at_most(Duration::from_secs(15))
+        .at_most(Duration::from_secs(30))
         .for_element(Locator::XPath(&format!(
             "//*[normalize-space(text())={}]",
             xpath_literal(text)

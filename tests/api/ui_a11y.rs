@@ -9,7 +9,9 @@ use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use serde_json::json;
 
-use crate::browser::{Browser, assert_accessible, find, focus_is_on, press, tab_to, type_keys};
+use crate::browser::{
+    Browser, assert_accessible, find, focus_is_on, press, tab_to, type_keys, wait_for_focus,
+};
 use crate::helpers::spawn_app;
 use crate::ui::{click_link, create_tokens_over_http, page_text, text_of, wait_for_text};
 
@@ -110,7 +112,7 @@ async fn a_keyboard_user_creates_copies_and_revokes_an_access_token() {
             let token = text_of(&client, "#new-token-value").await;
             assert!(token.starts_with("jbc_"), "{token}");
             assert!(
-                focus_is_on(&client, "[data-copy-target=new-token-value]").await,
+                wait_for_focus(&client, "[data-copy-target=new-token-value]").await,
                 "the focus is on Copy"
             );
             press(&client, &[key(Key::Enter)]).await;
@@ -121,7 +123,7 @@ async fn a_keyboard_user_creates_copies_and_revokes_an_access_token() {
             tab_to(&client, "[data-dialog^=revoke-dialog]").await;
             press(&client, &[key(Key::Enter)]).await;
             find(&client, "dialog[open]").await;
-            assert!(focus_is_on(&client, "dialog[open] [data-dialog-close]").await);
+            assert!(wait_for_focus(&client, "dialog[open] [data-dialog-close]").await);
             tab_to(&client, "dialog[open] button[type=submit]").await;
             press(&client, &[key(Key::Enter)]).await;
             let banner = text_of(&client, ".banner--success").await;
@@ -228,7 +230,7 @@ async fn confirmation_dialogs_keep_the_focus_close_with_escape_and_return_it_to_
                 press(&client, &[key(Key::Enter)]).await;
                 find(&client, "dialog[open]").await;
                 assert!(
-                    focus_is_on(&client, "dialog[open] [data-dialog-close]").await,
+                    wait_for_focus(&client, "dialog[open] [data-dialog-close]").await,
                     "{tab}: the dialog opens on Cancel"
                 );
                 let labelled = client
@@ -253,7 +255,7 @@ async fn confirmation_dialogs_keep_the_focus_close_with_escape_and_return_it_to_
                     "{tab}: Escape closes the dialog"
                 );
                 assert!(
-                    focus_is_on(&client, opener).await,
+                    wait_for_focus(&client, opener).await,
                     "{tab}: the focus is back on the button that opened the dialog"
                 );
 
@@ -265,7 +267,7 @@ async fn confirmation_dialogs_keep_the_focus_close_with_escape_and_return_it_to_
                     !dialog_open(&client).await,
                     "{tab}: Cancel closes the dialog"
                 );
-                assert!(focus_is_on(&client, opener).await);
+                assert!(wait_for_focus(&client, opener).await);
             }
             click_link(&client, "Access Token").await;
             wait_for_text(&client, "Looker Studio").await;
@@ -310,7 +312,7 @@ async fn errors_are_tied_to_their_fields_and_take_the_focus() {
                 "{descriptions:?}"
             );
             assert!(
-                focus_is_on(&client, "#token-label").await,
+                wait_for_focus(&client, "#token-label").await,
                 "the focus is on the field"
             );
             assert_accessible(&client, "label refused").await;
@@ -338,7 +340,7 @@ async fn errors_are_tied_to_their_fields_and_take_the_focus() {
                 descriptions[0].contains("not an email address"),
                 "{descriptions:?}"
             );
-            assert!(focus_is_on(&client, "#jira-email").await);
+            assert!(wait_for_focus(&client, "#jira-email").await);
 
             let field = find(&client, "#jira-email").await;
             field.clear().await.unwrap();
