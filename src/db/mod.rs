@@ -4,6 +4,8 @@
 //! them only through [`run`], which moves the work off the async executor.
 
 pub mod schema;
+#[cfg(test)]
+pub mod test_support;
 
 use std::time::Duration;
 

@@ -304,48 +304,14 @@ pub fn last_used_is_fresh(last_used_at: Option<OffsetDateTime>, now: OffsetDateT
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connect::tenants::{self, ClientKey, Installation};
-    use crate::db::{self, MIGRATIONS, Pool};
-    use crate::settings::DatabaseUrl;
+    use crate::db::MIGRATIONS;
+    use crate::db::test_support::{install_tenant, test_db};
     use crate::tokens::domain::PresentedToken;
     use diesel::connection::SimpleConnection;
     use diesel_migrations::MigrationHarness;
     use time::macros::{date, datetime};
 
     const NOW: OffsetDateTime = datetime!(2026-03-10 12:00 UTC);
-
-    struct TestDb {
-        _dir: tempfile::TempDir,
-        path: std::path::PathBuf,
-        pool: Pool,
-    }
-
-    fn test_db() -> TestDb {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("test.sqlite3");
-        let pool = db::connect(&DatabaseUrl::Sqlite(path.clone()), 8).unwrap();
-        TestDb {
-            _dir: dir,
-            path,
-            pool,
-        }
-    }
-
-    fn install(conn: &mut Conn, client_key: &str) -> i64 {
-        let installation = Installation {
-            client_key: ClientKey::parse(client_key).unwrap(),
-            shared_secret_sealed: "sealed".into(),
-            base_url: url::Url::parse("https://acme.atlassian.net").unwrap(),
-            display_url: url::Url::parse("https://acme.atlassian.net").unwrap(),
-            product_type: "jira".into(),
-            oauth_client_id: None,
-        };
-        tenants::record_installation(conn, &installation, 0).unwrap();
-        tenants::find_by_client_key(conn, client_key)
-            .unwrap()
-            .unwrap()
-            .id
-    }
 
     fn actor(tenant_id: i64, account: &str) -> Actor {
         Actor {
@@ -378,7 +344,7 @@ mod tests {
     fn created_token_is_listed_and_its_credential_matches() {
         let db = test_db();
         let mut conn = db.pool.get().unwrap();
-        let alice = actor(install(&mut conn, "site-a"), "alice");
+        let alice = actor(install_tenant(&mut conn, "site-a"), "alice");
         let token = NewAccessToken::generate().unwrap();
         let expiry = ExpiryDate::parse("2026-12-31", NOW.date()).unwrap();
 
@@ -412,8 +378,8 @@ mod tests {
     fn list_is_newest_first_and_only_the_owners() {
         let db = test_db();
         let mut conn = db.pool.get().unwrap();
-        let site_a = install(&mut conn, "site-a");
-        let site_b = install(&mut conn, "site-b");
+        let site_a = install_tenant(&mut conn, "site-a");
+        let site_b = install_tenant(&mut conn, "site-b");
         let alice = actor(site_a, "alice");
         create_one(&mut conn, &alice, "older", NOW);
         create_one(&mut conn, &alice, "newer", NOW + time::Duration::hours(1));
@@ -438,7 +404,7 @@ mod tests {
     fn labels_are_unique_per_user_ignoring_case() {
         let db = test_db();
         let mut conn = db.pool.get().unwrap();
-        let site = install(&mut conn, "site-a");
+        let site = install_tenant(&mut conn, "site-a");
         let alice = actor(site, "alice");
         create_one(&mut conn, &alice, "Power BI", NOW);
 
@@ -454,7 +420,7 @@ mod tests {
     fn a_form_id_mints_at_most_one_token() {
         let db = test_db();
         let mut conn = db.pool.get().unwrap();
-        let alice = actor(install(&mut conn, "site-a"), "alice");
+        let alice = actor(install_tenant(&mut conn, "site-a"), "alice");
         let form = request("Excel", None);
 
         let first = create(
@@ -486,7 +452,7 @@ mod tests {
     fn a_rejected_form_can_be_corrected_and_resubmitted() {
         let db = test_db();
         let mut conn = db.pool.get().unwrap();
-        let alice = actor(install(&mut conn, "site-a"), "alice");
+        let alice = actor(install_tenant(&mut conn, "site-a"), "alice");
         create_one(&mut conn, &alice, "Excel", NOW);
         let mut form = request("excel", None);
 
@@ -514,7 +480,7 @@ mod tests {
     fn the_26th_token_is_refused() {
         let db = test_db();
         let mut conn = db.pool.get().unwrap();
-        let alice = actor(install(&mut conn, "site-a"), "alice");
+        let alice = actor(install_tenant(&mut conn, "site-a"), "alice");
         for n in 0..MAX_TOKENS_PER_USER {
             let (_, outcome) = create_one(&mut conn, &alice, &format!("token {n}"), NOW);
             assert!(matches!(outcome, CreateOutcome::Created(_)), "{n}");
@@ -534,7 +500,10 @@ mod tests {
     #[test]
     fn fifty_concurrent_creates_yield_exactly_the_limit() {
         let db = test_db();
-        let alice = actor(install(&mut db.pool.get().unwrap(), "site-a"), "alice");
+        let alice = actor(
+            install_tenant(&mut db.pool.get().unwrap(), "site-a"),
+            "alice",
+        );
 
         let outcomes: Vec<CreateOutcome> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..50)
@@ -583,8 +552,8 @@ mod tests {
     fn revoke_deletes_only_the_owners_token_and_is_audited() {
         let db = test_db();
         let mut conn = db.pool.get().unwrap();
-        let site_a = install(&mut conn, "site-a");
-        let site_b = install(&mut conn, "site-b");
+        let site_a = install_tenant(&mut conn, "site-a");
+        let site_b = install_tenant(&mut conn, "site-b");
         let alice = actor(site_a, "alice");
         let (token, CreateOutcome::Created(summary)) = create_one(&mut conn, &alice, "BI", NOW)
         else {
@@ -636,7 +605,7 @@ mod tests {
     fn last_used_is_written_at_most_once_a_minute() {
         let db = test_db();
         let mut conn = db.pool.get().unwrap();
-        let alice = actor(install(&mut conn, "site-a"), "alice");
+        let alice = actor(install_tenant(&mut conn, "site-a"), "alice");
         let (token, _) = create_one(&mut conn, &alice, "BI", NOW);
         let row_id = find_credential(&mut conn, &token.token_id)
             .unwrap()
@@ -661,7 +630,7 @@ mod tests {
     fn stored_hash_is_not_the_plaintext() {
         let db = test_db();
         let mut conn = db.pool.get().unwrap();
-        let alice = actor(install(&mut conn, "site-a"), "alice");
+        let alice = actor(install_tenant(&mut conn, "site-a"), "alice");
         let (token, _) = create_one(&mut conn, &alice, "BI", NOW);
         drop(conn);
 
@@ -688,7 +657,7 @@ mod tests {
                 break;
             }
         }
-        let site = install(&mut conn, "site-a");
+        let site = install_tenant(&mut conn, "site-a");
         let legacy = NewAccessToken::generate().unwrap();
         let soft_deleted = NewAccessToken::generate().unwrap();
         conn.batch_execute(&format!(

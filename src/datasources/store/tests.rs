@@ -1,40 +1,10 @@
 use super::*;
 use crate::connect::auth::AccountId;
-use crate::connect::tenants::{self, ClientKey, Installation};
 use crate::datasources::domain::{DataSourceName, FieldIds, IssueSelection, Jql};
-use crate::db::{self, Pool};
-use crate::settings::DatabaseUrl;
+use crate::db::test_support::{install_tenant, test_db};
 use time::macros::datetime;
 
 const NOW: OffsetDateTime = datetime!(2026-03-10 12:00 UTC);
-
-struct TestDb {
-    _dir: tempfile::TempDir,
-    pool: Pool,
-}
-
-fn test_db() -> TestDb {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("test.sqlite3");
-    let pool = db::connect(&DatabaseUrl::Sqlite(path), 4).unwrap();
-    TestDb { _dir: dir, pool }
-}
-
-fn install(conn: &mut Conn, client_key: &str) -> i64 {
-    let installation = Installation {
-        client_key: ClientKey::parse(client_key).unwrap(),
-        shared_secret_sealed: "sealed".into(),
-        base_url: url::Url::parse("https://acme.atlassian.net").unwrap(),
-        display_url: url::Url::parse("https://acme.atlassian.net").unwrap(),
-        product_type: "jira".into(),
-        oauth_client_id: None,
-    };
-    tenants::record_installation(conn, &installation, 0).unwrap();
-    tenants::find_by_client_key(conn, client_key)
-        .unwrap()
-        .unwrap()
-        .id
-}
 
 fn actor(tenant_id: i64, account: &str) -> Actor {
     Actor {
@@ -75,7 +45,7 @@ fn create_one(conn: &mut Conn, actor: &Actor, definition: &DataSourceDefinition)
 fn a_created_data_source_is_found_by_its_owner_as_stored() {
     let db = test_db();
     let mut conn = db.pool.get().unwrap();
-    let alice = actor(install(&mut conn, "site-a"), "alice");
+    let alice = actor(install_tenant(&mut conn, "site-a"), "alice");
 
     let source = create_one(
         &mut conn,
@@ -104,8 +74,8 @@ fn a_created_data_source_is_found_by_its_owner_as_stored() {
 fn other_users_and_other_sites_cannot_find_update_or_delete_it() {
     let db = test_db();
     let mut conn = db.pool.get().unwrap();
-    let site_a = install(&mut conn, "site-a");
-    let site_b = install(&mut conn, "site-b");
+    let site_a = install_tenant(&mut conn, "site-a");
+    let site_b = install_tenant(&mut conn, "site-b");
     let alice = actor(site_a, "alice");
     let source = create_one(&mut conn, &alice, &by_jql("Mine", "project = ALPHA"));
     let bob = actor(site_a, "bob");
@@ -152,7 +122,7 @@ fn other_users_and_other_sites_cannot_find_update_or_delete_it() {
 fn names_are_unique_per_user_ignoring_case() {
     let db = test_db();
     let mut conn = db.pool.get().unwrap();
-    let site = install(&mut conn, "site-a");
+    let site = install_tenant(&mut conn, "site-a");
     let alice = actor(site, "alice");
     create_one(
         &mut conn,
@@ -182,7 +152,7 @@ fn names_are_unique_per_user_ignoring_case() {
 fn a_form_id_creates_at_most_one_data_source() {
     let db = test_db();
     let mut conn = db.pool.get().unwrap();
-    let alice = actor(install(&mut conn, "site-a"), "alice");
+    let alice = actor(install_tenant(&mut conn, "site-a"), "alice");
     let form_id = FormId::generate().unwrap();
     let definition = by_jql("Once", "project = ALPHA");
 
@@ -200,7 +170,7 @@ fn a_form_id_creates_at_most_one_data_source() {
 fn the_limit_is_per_user() {
     let db = test_db();
     let mut conn = db.pool.get().unwrap();
-    let site = install(&mut conn, "site-a");
+    let site = install_tenant(&mut conn, "site-a");
     let alice = actor(site, "alice");
     for n in 0..MAX_DATA_SOURCES_PER_USER {
         create_one(
@@ -231,7 +201,7 @@ fn the_limit_is_per_user() {
 fn update_replaces_the_definition_and_keeps_the_creation_time() {
     let db = test_db();
     let mut conn = db.pool.get().unwrap();
-    let site = install(&mut conn, "site-a");
+    let site = install_tenant(&mut conn, "site-a");
     let alice = actor(site, "alice");
     let source = create_one(&mut conn, &alice, &by_projects("Report", &["ALPHA"]));
     let other = create_one(&mut conn, &alice, &by_jql("Other", "project = OPS"));
@@ -276,7 +246,7 @@ fn update_replaces_the_definition_and_keeps_the_creation_time() {
 fn delete_removes_only_that_data_source_and_is_audited() {
     let db = test_db();
     let mut conn = db.pool.get().unwrap();
-    let site = install(&mut conn, "site-a");
+    let site = install_tenant(&mut conn, "site-a");
     let alice = actor(site, "alice");
     let doomed = create_one(&mut conn, &alice, &by_jql("Doomed", "project = ALPHA"));
     let kept = create_one(&mut conn, &alice, &by_jql("Kept", "project = ALPHA"));
@@ -296,7 +266,7 @@ fn delete_removes_only_that_data_source_and_is_audited() {
 fn the_list_is_sorted_by_name_ignoring_case() {
     let db = test_db();
     let mut conn = db.pool.get().unwrap();
-    let alice = actor(install(&mut conn, "site-a"), "alice");
+    let alice = actor(install_tenant(&mut conn, "site-a"), "alice");
     for name in ["beta", "Alpha", "gamma"] {
         create_one(&mut conn, &alice, &by_jql(name, "project = ALPHA"));
     }
