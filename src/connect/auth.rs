@@ -132,7 +132,8 @@ pub async fn verify_jira_request(
         Ok(claims) if claims.iss == tenant.client_key.as_str() => Ok((tenant, claims)),
         Ok(_) => Err(rejected(&"issuer changed between lookup and verification")),
         Err(err @ JwtError::QshMismatch) => {
-            tracing::warn!(auth.canonical_request = %canonical, "qsh mismatch");
+            // The canonical request holds percent-decoded query values: logged escaped.
+            tracing::warn!(auth.canonical_request = ?canonical, "qsh mismatch");
             Err(rejected(&err))
         }
         Err(err) => Err(rejected(&err)),
