@@ -102,6 +102,7 @@ const KEY_FILE: &str = "at-rest.key";
 
 impl MasterKey {
     /// Reads `<data_dir>/at-rest.key`, creating it (mode 0600) with 32 random bytes if absent.
+    /// An existing file that the group or others may access is refused.
     pub fn load_or_create(data_dir: &Path) -> Result<Self, CryptoError> {
         let path = data_dir.join(KEY_FILE);
         let key_error = |reason: String| CryptoError::KeyFile {
@@ -110,6 +111,15 @@ impl MasterKey {
         };
         match std::fs::read(&path) {
             Ok(bytes) => {
+                // The key opens every sealed secret: refuse to run on a copy others can read.
+                if let Some(mode) =
+                    crate::private_files::loose_mode(&path).map_err(|e| key_error(e.to_string()))?
+                {
+                    return Err(key_error(format!(
+                        "mode {mode:04o} lets other users read it; run `chmod 600 {}` and start again",
+                        path.display()
+                    )));
+                }
                 let text = String::from_utf8(bytes).map_err(|_| key_error("not UTF-8".into()))?;
                 let decoded = URL_SAFE_NO_PAD
                     .decode(text.trim())
@@ -310,6 +320,27 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_can_read_is_refused_with_the_chmod_that_fixes_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        MasterKey::load_or_create(dir.path()).unwrap();
+        let path = dir.path().join(KEY_FILE);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let message = MasterKey::load_or_create(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("mode 0644"), "{message}");
+        assert!(
+            message.contains(&format!("chmod 600 {}", path.display())),
+            "{message}"
+        );
+        assert_eq!(message.lines().count(), 1, "{message}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(MasterKey::load_or_create(dir.path()).is_ok());
     }
 
     #[test]

@@ -30,7 +30,8 @@ impl AppError {
     /// Logs `cause` (with its source chain) under a fresh reference id shown to the user.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         let reference = crate::crypto::random_token::<6>().unwrap_or_else(|_| "unavailable".into());
-        tracing::error!(error.reference = %reference, error.cause = %cause, "internal error");
+        // Causes can quote what a caller sent (a parse error, a path): escaped, one line.
+        tracing::error!(error.reference = %reference, error.cause = ?cause.to_string(), "internal error");
         Self::Internal { reference }
     }
 

@@ -12,6 +12,7 @@ pub mod feed;
 pub mod health;
 pub mod jira;
 pub mod pages;
+pub mod private_files;
 pub mod routes;
 pub mod security;
 pub mod settings;

@@ -114,6 +114,9 @@ pub struct Settings {
     pub allowed_jira_hosts: AllowedJiraHosts,
     /// How long an in-app session token lives; pages refresh it on every render.
     pub session_ttl: time::Duration,
+    /// How long a session lives in all, from the Jira page load that opened it, however often
+    /// its token is renewed: a leaked session token (they travel in URLs) dies with it.
+    pub session_max: time::Duration,
     /// Timeout for each call to Jira and to the install-keys server.
     pub outbound_timeout: std::time::Duration,
     pub database_pool_size: u32,
@@ -157,6 +160,18 @@ impl Settings {
             30,
             1..=720,
         )?);
+        let session_max = time::Duration::minutes(parse_number(
+            "SESSION_MAX_MINUTES",
+            get("SESSION_MAX_MINUTES"),
+            480,
+            1..=10_080,
+        )?);
+        if session_max < session_ttl {
+            return Err(invalid(
+                "SESSION_MAX_MINUTES",
+                "must be at least SESSION_TTL_MINUTES",
+            ));
+        }
         let outbound_timeout = std::time::Duration::from_secs(parse_number(
             "OUTBOUND_TIMEOUT_SECONDS",
             get("OUTBOUND_TIMEOUT_SECONDS"),
@@ -174,6 +189,7 @@ impl Settings {
             install_keys_url,
             allowed_jira_hosts,
             session_ttl,
+            session_max,
             outbound_timeout,
             database_pool_size,
         })
@@ -303,12 +319,26 @@ mod tests {
             ("INSTALL_KEYS_URL", "::"),
             ("ALLOWED_JIRA_HOSTS", "http://127.0.0.1:9001/path"),
             ("SESSION_TTL_MINUTES", "0"),
+            ("SESSION_MAX_MINUTES", "0"),
+            ("SESSION_MAX_MINUTES", "10081"),
             ("OUTBOUND_TIMEOUT_SECONDS", "soon"),
         ] {
             let err = settings(&[(name, value)]).unwrap_err();
             assert_eq!(err.variable, name, "{value}");
             assert!(err.to_string().starts_with("configuration error: "));
         }
+    }
+
+    #[test]
+    fn sessions_last_480_minutes_in_all_by_default_and_never_less_than_one_token() {
+        assert_eq!(
+            settings(&[]).unwrap().session_max,
+            time::Duration::minutes(480)
+        );
+        let err =
+            settings(&[("SESSION_TTL_MINUTES", "60"), ("SESSION_MAX_MINUTES", "59")]).unwrap_err();
+        assert_eq!(err.variable, "SESSION_MAX_MINUTES");
+        assert!(err.to_string().contains("SESSION_TTL_MINUTES"), "{err}");
     }
 
     #[test]

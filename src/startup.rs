@@ -15,7 +15,7 @@ use crate::db::{self, DbError, Pool};
 use crate::feed::{CURSOR_KEY_PURPOSE, FeedState};
 use crate::jira::client::{JiraClient, JiraClientConfig, RetryPolicy};
 use crate::settings::Settings;
-use crate::{routes, security, telemetry};
+use crate::{private_files, routes, security, telemetry};
 
 /// HKDF purpose of the key that signs in-app session tokens (never a tenant secret).
 pub const SESSION_KEY_PURPOSE: &[u8] = b"session-token-v1";
@@ -72,9 +72,11 @@ impl Application {
     /// A `BASE_URL` with port 0 (e.g. `http://127.0.0.1:0`, used by tests) follows the port the
     /// listener actually bound, so the descriptor and JWT audience name the real address.
     pub fn build_with_clock(mut settings: Settings, clock: Clock) -> Result<Self, StartupError> {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
-            path: settings.data_dir.display().to_string(),
-            source,
+        private_files::create_private_dir(&settings.data_dir).map_err(|source| {
+            StartupError::DataDir {
+                path: settings.data_dir.display().to_string(),
+                source,
+            }
         })?;
         let master = MasterKey::load_or_create(&settings.data_dir)?;
         let pool = db::connect(&settings.database_url, settings.database_pool_size)?;

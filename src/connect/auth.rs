@@ -48,15 +48,20 @@ impl AccountId {
 pub struct JiraUser {
     pub tenant: Tenant,
     pub account_id: AccountId,
+    /// When this session began (unix seconds): the `iat` of the Jira page JWT that opened it.
+    /// Every renewed session token carries it, so `SESSION_MAX_MINUTES` bounds the session.
+    pub session_began: i64,
 }
 
 impl JiraUser {
-    /// A fresh session token for links and forms on the page being rendered.
+    /// A fresh session token for links and forms on the page being rendered; the session keeps
+    /// the time it began.
     pub fn session_token(&self, state: &AppState) -> Result<String, AppError> {
-        jwt::sign_session_token(
+        jwt::sign_session_token_since(
             &state.session_key,
             self.tenant.client_key.as_str(),
             self.account_id.as_str(),
+            self.session_began,
             state.clock.now(),
             state.settings.session_ttl,
         )
@@ -132,7 +137,8 @@ pub async fn verify_jira_request(
         Ok(claims) if claims.iss == tenant.client_key.as_str() => Ok((tenant, claims)),
         Ok(_) => Err(rejected(&"issuer changed between lookup and verification")),
         Err(err @ JwtError::QshMismatch) => {
-            tracing::warn!(auth.canonical_request = %canonical, "qsh mismatch");
+            // The canonical request holds percent-decoded query values: logged escaped.
+            tracing::warn!(auth.canonical_request = ?canonical, "qsh mismatch");
             Err(rejected(&err))
         }
         Err(err) => Err(rejected(&err)),
@@ -170,7 +176,14 @@ impl FromRequest for PageLoad {
                 .ok_or_else(|| {
                     AppError::Unauthorized("Log in to Jira to use BI Connector.".into())
                 })?;
-            Ok(PageLoad(JiraUser { tenant, account_id }))
+            // Jira's clock may run a little ahead of ours (the JWT leeway): never start later
+            // than now.
+            let session_began = claims.iat.min(state.clock.now().unix_timestamp());
+            Ok(PageLoad(JiraUser {
+                tenant,
+                account_id,
+                session_began,
+            }))
         })
     }
 }
@@ -205,9 +218,17 @@ impl FromRequest for JiraUser {
                 &state.session_key,
                 &token,
                 state.clock.now(),
+                state.settings.session_max,
             ) {
                 Ok(claims) => claims,
                 Err(JwtError::Expired) => {
+                    remember_expired_session(&state, &req, &token).await;
+                    return Err(AppError::SessionExpired.into());
+                }
+                // Past SESSION_MAX_MINUTES (or issued before sessions had a start time): the
+                // user reloads Jira's page, which opens a new session.
+                Err(err @ (JwtError::SessionTooOld | JwtError::MissingAuthTime)) => {
+                    tracing::info!(auth.reason = %err, "session ended at its maximum lifetime");
                     remember_expired_session(&state, &req, &token).await;
                     return Err(AppError::SessionExpired.into());
                 }
@@ -233,7 +254,11 @@ impl FromRequest for JiraUser {
             })?;
             let account_id =
                 AccountId::parse(&claims.account_id).map_err(AppError::Unauthorized)?;
-            let user = JiraUser { tenant, account_id };
+            let user = JiraUser {
+                tenant,
+                account_id,
+                session_began: claims.auth_time,
+            };
             // Error pages find the user here, to keep the menu.
             req.extensions_mut().insert(user.clone());
             Ok(user)

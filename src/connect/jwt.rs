@@ -92,6 +92,10 @@ pub enum JwtError {
     MissingTenant,
     #[error("token is not an app session token")]
     WrongTokenType,
+    #[error("session token has no auth_time claim")]
+    MissingAuthTime,
+    #[error("session began longer ago than the maximum session lifetime")]
+    SessionTooOld,
     #[error("cannot sign a token: {0}")]
     InvalidInput(&'static str),
     #[error("signing the token failed")]
@@ -130,6 +134,9 @@ pub struct SessionClaims {
     pub account_id: String,
     pub iat: i64,
     pub exp: i64,
+    /// When the session began: the `iat` of the Jira page JWT that opened it (OIDC's
+    /// `auth_time`), carried unchanged through every renewal.
+    pub auth_time: i64,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,12 +312,26 @@ pub fn sign_install_jwt(
 // App session tokens (HS256 with a key derived from the server master key)
 // ---------------------------------------------------------------------------------------------
 
-/// Issues the app's own short-lived token for navigation and form posts inside the iframe, after
-/// the page JWT was verified. `key` comes from `MasterKey::derive(b"session-token-v1")`.
+/// Issues the app's own short-lived token for navigation and form posts inside the iframe, for a
+/// session that begins `now`. `key` comes from `MasterKey::derive(b"session-token-v1")`.
 pub fn sign_session_token(
     key: &[u8; 32],
     client_key: &str,
     account_id: &str,
+    now: OffsetDateTime,
+    ttl: Duration,
+) -> Result<String, JwtError> {
+    sign_session_token_since(key, client_key, account_id, now.unix_timestamp(), now, ttl)
+}
+
+/// As [`sign_session_token`] for a session that began at `auth_time` (unix seconds: the `iat` of
+/// the Jira page JWT that opened it). Renewals keep `auth_time`, so [`verify_session_token`] can
+/// end a session after its maximum lifetime however often its token was renewed.
+pub fn sign_session_token_since(
+    key: &[u8; 32],
+    client_key: &str,
+    account_id: &str,
+    auth_time: i64,
     now: OffsetDateTime,
     ttl: Duration,
 ) -> Result<String, JwtError> {
@@ -324,6 +345,7 @@ pub fn sign_session_token(
         "sub": account_id,
         "iat": iat,
         "exp": exp,
+        "auth_time": auth_time,
     });
     encode(
         &Header::new(Algorithm::HS256),
@@ -333,22 +355,35 @@ pub fn sign_session_token(
 }
 
 /// Verifies an app session token: HS256 under `key`, `iss` = [`SESSION_ISSUER`], `typ` =
-/// [`SESSION_TOKEN_TYPE`], exp/iat with leeway. An expired but otherwise valid token gives
-/// [`JwtError::Expired`], so the page can ask the user to reload.
+/// [`SESSION_TOKEN_TYPE`], exp/iat with leeway, and a session no older than `max_age`
+/// (`auth_time` + `max_age` not yet passed). An expired but otherwise valid token gives
+/// [`JwtError::Expired`] and a session past its maximum lifetime [`JwtError::SessionTooOld`]
+/// (a token without `auth_time`, from an older version, [`JwtError::MissingAuthTime`]), so the
+/// page can ask the user to reload.
 pub fn verify_session_token(
     key: &[u8; 32],
     token: &str,
     now: OffsetDateTime,
+    max_age: Duration,
 ) -> Result<SessionClaims, JwtError> {
     let claims = verify_session_signature(key, token)?;
     let (iat, exp) = check_times(&claims, now)?;
     let client_key = required_str(&claims, "tnt", JwtError::MissingTenant)?;
     let account_id = required_str(&claims, "sub", JwtError::MissingSubject)?;
+    let auth_time = optional_int(&claims, "auth_time")?.ok_or(JwtError::MissingAuthTime)?;
+    let now = now.unix_timestamp();
+    if auth_time > now.saturating_add(LEEWAY_SECONDS) {
+        return Err(JwtError::IssuedInFuture);
+    }
+    if now >= auth_time.saturating_add(max_age.whole_seconds()) {
+        return Err(JwtError::SessionTooOld);
+    }
     Ok(SessionClaims {
         client_key,
         account_id,
         iat,
         exp,
+        auth_time,
     })
 }
 
@@ -640,6 +675,8 @@ mod tests {
     const APP_URL: &str = "http://127.0.0.1:8080";
     const KID: &str = "connect/prod/3a2b1c4d-key.v1";
     const SESSION_KEY: [u8; 32] = [7u8; 32];
+    /// The default `SESSION_MAX_MINUTES`.
+    const MAX_AGE: Duration = Duration::minutes(480);
 
     struct Keys {
         private_pem: String,
@@ -1400,7 +1437,7 @@ mod tests {
 
     #[test]
     fn a_session_token_round_trips() {
-        let claims = verify_session_token(&SESSION_KEY, &session_token(), now()).unwrap();
+        let claims = verify_session_token(&SESSION_KEY, &session_token(), now(), MAX_AGE).unwrap();
         assert_eq!(
             claims,
             SessionClaims {
@@ -1408,6 +1445,7 @@ mod tests {
                 account_id: ACCOUNT_ID.to_owned(),
                 iat: at(0),
                 exp: at(15 * 60),
+                auth_time: at(0),
             }
         );
     }
@@ -1416,7 +1454,7 @@ mod tests {
     fn a_session_token_with_a_flipped_signature_character_is_rejected() {
         let token = flip_char(&session_token(), 2, 5);
         assert_eq!(
-            verify_session_token(&SESSION_KEY, &token, now()),
+            verify_session_token(&SESSION_KEY, &token, now(), MAX_AGE),
             Err(JwtError::BadSignature)
         );
     }
@@ -1425,7 +1463,7 @@ mod tests {
     fn a_session_token_with_a_flipped_payload_character_is_rejected() {
         let token = flip_char(&session_token(), 1, 10);
         assert_eq!(
-            verify_session_token(&SESSION_KEY, &token, now()),
+            verify_session_token(&SESSION_KEY, &token, now(), MAX_AGE),
             Err(JwtError::BadSignature)
         );
     }
@@ -1440,7 +1478,7 @@ mod tests {
         }));
         let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
         assert_eq!(
-            verify_session_token(&SESSION_KEY, &forged, now()),
+            verify_session_token(&SESSION_KEY, &forged, now(), MAX_AGE),
             Err(JwtError::BadSignature)
         );
     }
@@ -1449,8 +1487,75 @@ mod tests {
     fn an_expired_session_token_says_expired() {
         let later = now() + Duration::minutes(15) + Duration::seconds(LEEWAY_SECONDS);
         assert_eq!(
-            verify_session_token(&SESSION_KEY, &session_token(), later),
+            verify_session_token(&SESSION_KEY, &session_token(), later, MAX_AGE),
             Err(JwtError::Expired)
+        );
+    }
+
+    /// A token renewed at `renewed` (fresh for 15 minutes) of a session that began at `began`.
+    fn renewed_session_token(began: OffsetDateTime, renewed: OffsetDateTime) -> String {
+        sign_session_token_since(
+            &SESSION_KEY,
+            CLIENT_KEY,
+            ACCOUNT_ID,
+            began.unix_timestamp(),
+            renewed,
+            Duration::minutes(15),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_renewed_session_token_keeps_the_time_the_session_began() {
+        let began = now() - Duration::hours(2);
+        let claims = verify_session_token(
+            &SESSION_KEY,
+            &renewed_session_token(began, now()),
+            now(),
+            MAX_AGE,
+        )
+        .unwrap();
+        assert_eq!(claims.auth_time, began.unix_timestamp());
+        assert_eq!(claims.iat, at(0));
+    }
+
+    #[test]
+    fn a_freshly_renewed_token_is_refused_once_its_session_is_older_than_the_maximum() {
+        let began = now() - MAX_AGE;
+        let just_renewed = renewed_session_token(began, now());
+        assert_eq!(
+            verify_session_token(&SESSION_KEY, &just_renewed, now(), MAX_AGE),
+            Err(JwtError::SessionTooOld)
+        );
+        let a_second_younger = renewed_session_token(began + Duration::seconds(1), now());
+        assert!(verify_session_token(&SESSION_KEY, &a_second_younger, now(), MAX_AGE).is_ok());
+        assert_eq!(
+            verify_session_token(
+                &SESSION_KEY,
+                &a_second_younger,
+                now() + Duration::seconds(1),
+                MAX_AGE
+            ),
+            Err(JwtError::SessionTooOld)
+        );
+    }
+
+    #[test]
+    fn a_session_token_without_a_start_time_or_starting_in_the_future_is_refused() {
+        let no_start = hs_token(
+            Algorithm::HS256,
+            &SESSION_KEY,
+            &json!({ "iss": SESSION_ISSUER, "typ": SESSION_TOKEN_TYPE, "tnt": CLIENT_KEY,
+                     "sub": ACCOUNT_ID, "iat": at(0), "exp": at(900) }),
+        );
+        assert_eq!(
+            verify_session_token(&SESSION_KEY, &no_start, now(), MAX_AGE),
+            Err(JwtError::MissingAuthTime)
+        );
+        let future = renewed_session_token(now() + Duration::minutes(5), now());
+        assert_eq!(
+            verify_session_token(&SESSION_KEY, &future, now(), MAX_AGE),
+            Err(JwtError::IssuedInFuture)
         );
     }
 
@@ -1479,7 +1584,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            verify_session_token(&SESSION_KEY, &token, now()),
+            verify_session_token(&SESSION_KEY, &token, now(), MAX_AGE),
             Err(JwtError::BadSignature)
         );
     }
@@ -1488,7 +1593,7 @@ mod tests {
     fn a_jira_host_token_is_not_accepted_as_a_session_token() {
         let token = host_token_with(|_| {});
         assert_eq!(
-            verify_session_token(&SESSION_KEY, &token, now()),
+            verify_session_token(&SESSION_KEY, &token, now(), MAX_AGE),
             Err(JwtError::BadSignature)
         );
     }
@@ -1497,7 +1602,7 @@ mod tests {
     fn a_jira_shaped_token_under_the_session_key_is_still_not_a_session_token() {
         let jira_shaped = hs_token(Algorithm::HS256, &SESSION_KEY, &host_claims());
         assert_eq!(
-            verify_session_token(&SESSION_KEY, &jira_shaped, now()),
+            verify_session_token(&SESSION_KEY, &jira_shaped, now(), MAX_AGE),
             Err(JwtError::WrongIssuer)
         );
         let untyped = hs_token(
@@ -1507,7 +1612,7 @@ mod tests {
                      "iat": at(0), "exp": at(900) }),
         );
         assert_eq!(
-            verify_session_token(&SESSION_KEY, &untyped, now()),
+            verify_session_token(&SESSION_KEY, &untyped, now(), MAX_AGE),
             Err(JwtError::WrongTokenType)
         );
     }
@@ -1532,7 +1637,7 @@ mod tests {
         });
         let token = hs_token(Algorithm::HS512, &SESSION_KEY, &claims);
         assert_eq!(
-            verify_session_token(&SESSION_KEY, &token, now()),
+            verify_session_token(&SESSION_KEY, &token, now(), MAX_AGE),
             Err(JwtError::WrongAlgorithm("HS512".into()))
         );
     }
@@ -1561,7 +1666,7 @@ mod tests {
                      "iat": at(0), "exp": at(900) }),
         );
         assert_eq!(
-            verify_session_token(&SESSION_KEY, &no_tenant, now()),
+            verify_session_token(&SESSION_KEY, &no_tenant, now(), MAX_AGE),
             Err(JwtError::MissingTenant)
         );
         let no_user = hs_token(
@@ -1571,7 +1676,7 @@ mod tests {
                      "iat": at(0), "exp": at(900) }),
         );
         assert_eq!(
-            verify_session_token(&SESSION_KEY, &no_user, now()),
+            verify_session_token(&SESSION_KEY, &no_user, now(), MAX_AGE),
             Err(JwtError::MissingSubject)
         );
     }

@@ -56,7 +56,9 @@ async fn verify_signed_install(
     let rejected = |reason: &dyn std::fmt::Display| {
         tracing::warn!(
             auth.reason = %reason,
-            tenant.client_key = %payload.client_key,
+            // Not verified yet (the signature is what failed): escaped, so a `\n` in the body
+            // cannot start a forged log line.
+            tenant.client_key = ?payload.client_key,
             http.path = %req.path(),
             "lifecycle callback rejected"
         );

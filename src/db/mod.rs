@@ -45,6 +45,11 @@ pub enum DbError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot make the database file {path} private (mode 0600): {source}")]
+    Permissions {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot open the database: {0}")]
     Pool(#[from] r2d2::Error),
     #[error("cannot prepare the database: {0}")]
@@ -55,11 +60,15 @@ pub enum DbError {
 pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Pool, DbError> {
     let DatabaseUrl::Sqlite(path) = url;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| DbError::Directory {
+        crate::private_files::create_private_dir(parent).map_err(|source| DbError::Directory {
             path: parent.display().to_string(),
             source,
         })?;
     }
+    crate::private_files::ensure_private_file(path).map_err(|source| DbError::Permissions {
+        path: path.display().to_string(),
+        source,
+    })?;
     let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
     let pool = r2d2::Pool::builder()
         .max_size(size)
@@ -71,6 +80,19 @@ pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Pool, DbError> {
         .map_err(|e| DbError::Setup(e.to_string()))?;
     conn.run_pending_migrations(MIGRATIONS)
         .map_err(|e| DbError::Setup(e.to_string()))?;
+    // SQLite copies the database file's mode to the -wal/-shm files it creates; files left by an
+    // older version (or a looser umask) are tightened too.
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.clone().into_os_string();
+        side.push(suffix);
+        let side = std::path::PathBuf::from(side);
+        crate::private_files::restrict_if_present(&side).map_err(|source| {
+            DbError::Permissions {
+                path: side.display().to_string(),
+                source,
+            }
+        })?;
+    }
     Ok(pool)
 }
 

@@ -195,7 +195,7 @@ impl Rejection {
         let reference = crate::crypto::random_token::<6>().unwrap_or_else(|_| "unavailable".into());
         tracing::error!(
             error.reference = %reference,
-            error.cause = %cause,
+            error.cause = ?cause.to_string(),
             "Jira API token check failed unexpectedly"
         );
         Self::Unexpected { reference }

@@ -343,3 +343,52 @@ async fn enabled_without_a_valid_tenant_jwt_is_rejected() {
     }
     app.sign_in(0, 0).await;
 }
+
+#[tokio::test]
+async fn a_newline_in_an_unverified_client_key_is_logged_escaped_and_never_starts_a_log_line() {
+    use crate::app_process::AppProcess;
+    let emulator =
+        jira_bi_connector::emulator::Emulator::start(jira_bi_connector::emulator::EmulatorConfig {
+            site_ports: vec![0],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app =
+        AppProcess::start(&dir.path().join("data"), dir.path(), "app.log", &emulator).await;
+    const FORGED: &str =
+        "2026-01-01T00:00:00.000000Z  INFO app installed tenant.client_key=jira:victim";
+    let body = json!({
+        "key": "jira-bi-connector",
+        "clientKey": format!("jira:attacker\n{FORGED}"),
+        "sharedSecret": "s".repeat(32),
+        "baseUrl": emulator.sites()[0].base_url,
+        "productType": "jira",
+        "eventType": "installed",
+    });
+
+    // Unsigned, so it is refused, and the refusal logs the body's clientKey.
+    let response = reqwest::Client::new()
+        .post(app.url(INSTALLED))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    app.kill();
+
+    let log = app.log();
+    let rejection = log
+        .lines()
+        .find(|line| line.contains("lifecycle callback rejected"))
+        .unwrap_or_else(|| panic!("the refusal is logged:\n{log}"));
+    assert!(
+        rejection.contains(&format!("jira:attacker\\n{FORGED}")),
+        "{rejection}"
+    );
+    assert!(
+        !log.lines().any(|line| line.starts_with(FORGED)),
+        "a forged line:\n{log}"
+    );
+}

@@ -323,3 +323,77 @@ async fn a_session_from_one_site_cannot_be_replayed_after_that_site_uninstalls()
     let alice = app.sign_in(0, 0).await;
     assert_eq!(app.get_page("/app/datasources", &alice).await.status(), 200);
 }
+
+/// The claims of a session token, read without verifying (the app verified it).
+fn session_claims(token: &str) -> serde_json::Value {
+    let payload = token.split('.').nth(1).expect("a JWT payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// The first session token a page hands to its links and forms.
+fn renewed_session_in(html: &str) -> String {
+    let start = html.find("session=").expect("a link with a session") + "session=".len();
+    html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_renewed_session_token_carries_the_time_of_the_jira_page_load() {
+    let app = spawn_app().await;
+    let session = app.sign_in(0, 0).await;
+    let began = session_claims(&session.token)["auth_time"].clone();
+    assert!(began.is_i64(), "{began}");
+
+    let mut token = session.token.clone();
+    for _ in 0..3 {
+        let html = app
+            .get_page("/app/datasources", &crate::helpers::Session { token })
+            .await
+            .text()
+            .await
+            .unwrap();
+        token = renewed_session_in(&html);
+        assert_eq!(session_claims(&token)["auth_time"], began);
+    }
+}
+
+#[tokio::test]
+async fn a_freshly_renewed_session_older_than_session_max_minutes_gets_the_session_expired_page() {
+    let app = spawn_app().await;
+    let site = &app.emulator.sites()[0];
+    let now = OffsetDateTime::now_utc();
+    let renewed = |began: OffsetDateTime| {
+        jwt::sign_session_token_since(
+            &session_key(&app),
+            &site.client_key,
+            &site.users[0].account_id,
+            began.unix_timestamp(),
+            now,
+            Duration::minutes(30),
+        )
+        .unwrap()
+    };
+
+    // The default SESSION_MAX_MINUTES is 480: a token renewed a moment ago is refused when its
+    // session began 481 minutes ago, and accepted when it began 470 minutes ago.
+    let too_old = renewed(now - Duration::minutes(481));
+    let response = app
+        .client
+        .get(app.url(&format!("/app/datasources?session={too_old}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.text().await.unwrap().contains("Session expired"));
+
+    let still_valid = renewed(now - Duration::minutes(470));
+    let response = app
+        .client
+        .get(app.url(&format!("/app/datasources?session={still_valid}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}

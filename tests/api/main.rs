@@ -1,6 +1,7 @@
 //! The one integration-test binary. Each test gets its own app (port 0, own SQLite file) and its
 //! own Jira emulator on loopback, and talks to both over real HTTP. One module per area.
 
+mod app_process;
 mod browser;
 mod helpers;
 
@@ -8,6 +9,7 @@ mod access_tokens;
 mod connect_descriptor;
 mod connect_lifecycle;
 mod connect_pages;
+mod crash_safety;
 mod datasources;
 mod emulator;
 mod feed_common;

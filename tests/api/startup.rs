@@ -94,3 +94,75 @@ async fn static_assets_are_served_locally() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_data_dir_is_0700_and_the_sqlite_files_are_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    // spawn_app's DATA_DIR exists already (a temp dir); one the app creates itself:
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("new").join("data");
+    let vars = [
+        ("BIND_ADDRESS", "127.0.0.1:0".to_owned()),
+        ("DATA_DIR", data_dir.display().to_string()),
+    ];
+    let settings = jira_bi_connector::settings::Settings::from_lookup(|name| {
+        vars.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    })
+    .unwrap();
+    let _built = jira_bi_connector::startup::Application::build(settings).unwrap();
+
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&data_dir), 0o700);
+    for dir in [data_dir.as_path(), app.data_dir.path()] {
+        for file in [
+            "app.sqlite3",
+            "app.sqlite3-wal",
+            "app.sqlite3-shm",
+            "at-rest.key",
+        ] {
+            assert_eq!(mode(&dir.join(file)), 0o600, "{file} in {}", dir.display());
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_at_rest_key_others_can_read_stops_the_start_with_one_line_saying_how_to_fix_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("at-rest.key");
+    std::fs::write(&key, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_jira-bi-connector"))
+        .env_clear()
+        .env("DATA_DIR", dir.path())
+        .env("BIND_ADDRESS", "127.0.0.1:0")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains(&key.display().to_string()), "{stderr}");
+    assert!(
+        lines[0].contains(&format!("chmod 600 {}", key.display())),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("app.sqlite3").exists(),
+        "nothing starts on a readable key"
+    );
+}

@@ -1,0 +1,104 @@
+//! The app as its own process (the `jira-bi-connector` binary, configured by environment the way
+//! an operator runs it), for what an in-process app cannot show: its real log output and
+//! surviving a SIGKILL. Its log goes to a file in the test's temp directory, so a test reads
+//! exactly what the binary wrote.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use jira_bi_connector::emulator::Emulator;
+
+pub struct AppProcess {
+    child: Child,
+    /// `http://127.0.0.1:<port>`, also the app's BASE_URL.
+    pub base_url: String,
+    pub log_path: PathBuf,
+}
+
+impl AppProcess {
+    /// Starts the binary on a free port with `data_dir`, allowing the emulator's sites, logging
+    /// (without colours) to `<log_dir>/<log_name>`, and points the emulator at it. Returns when
+    /// `/healthz` answers.
+    pub async fn start(
+        data_dir: &Path,
+        log_dir: &Path,
+        log_name: &str,
+        emulator: &Emulator,
+    ) -> AppProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let base_url = format!("http://127.0.0.1:{port}");
+        let log_path = log_dir.join(log_name);
+        let log = std::fs::File::create(&log_path).expect("a log file");
+        let allowed = emulator
+            .sites()
+            .iter()
+            .map(|site| site.base_url.clone())
+            .collect::<Vec<_>>()
+            .join(",");
+        let child = Command::new(env!("CARGO_BIN_EXE_jira-bi-connector"))
+            .env_clear()
+            .env("BASE_URL", &base_url)
+            .env("BIND_ADDRESS", format!("127.0.0.1:{port}"))
+            .env("DATA_DIR", data_dir)
+            .env("INSTALL_KEYS_URL", emulator.install_keys_url())
+            .env("ALLOWED_JIRA_HOSTS", allowed)
+            .env("RUST_LOG", "info,actix_server=warn")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::from(log.try_clone().expect("the log file")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("the app binary starts");
+        let app = AppProcess {
+            child,
+            base_url,
+            log_path,
+        };
+        emulator.set_app_url(&app.base_url);
+        app.wait_ready().await;
+        app
+    }
+
+    /// Polls `/healthz` (a start-up wait, not a timing assertion: the loop is bounded only so a
+    /// binary that never starts fails the test instead of hanging it).
+    async fn wait_ready(&self) {
+        let client = reqwest::Client::new();
+        for _ in 0..1200 {
+            if client
+                .get(format!("{}/healthz", self.base_url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the app did not start; log:\n{}", self.log());
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// SIGKILL (what `Child::kill` sends on unix): no shutdown code runs, as in a power cut of
+    /// the process.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Everything the process logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+impl Drop for AppProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
