@@ -89,34 +89,50 @@ impl SortColumn {
     }
 }
 
-/// The JQL of a filter, as far as it can be expressed.
+/// The JQL of a filter, as far as it can be expressed. It recurses as deep as the filter is
+/// nested, which [`Expr::parse`] bounds; a chain of terms is joined in one flat list.
 pub fn push_down(expr: &Expr, level: PushLevel) -> Pushdown {
     match expr {
-        Expr::And(a, b) => {
-            let (a, b) = (push_down(a, level), push_down(b, level));
-            let jql = match (a.jql, b.jql) {
-                (Some(a), Some(b)) => Some(format!("({a}) AND ({b})")),
-                (one, other) => one.or(other),
+        Expr::And(terms) => {
+            let pushed: Vec<Pushdown> = terms.iter().map(|term| push_down(term, level)).collect();
+            let exact = pushed.iter().all(|p| p.exact);
+            let mut parts: Vec<String> = pushed.into_iter().filter_map(|p| p.jql).collect();
+            let jql = match parts.len() {
+                0 => None,
+                1 => parts.pop(),
+                _ => Some(join(&parts, " AND ")),
             };
-            Pushdown {
-                jql,
-                exact: a.exact && b.exact,
-            }
+            Pushdown { jql, exact }
         }
-        Expr::Or(a, b) => {
-            let (a, b) = (push_down(a, level), push_down(b, level));
-            match (a.jql, b.jql) {
-                (Some(ja), Some(jb)) => Pushdown {
-                    jql: Some(format!("({ja}) OR ({jb})")),
-                    exact: a.exact && b.exact,
-                },
-                _ => Pushdown::none(),
+        Expr::Or(terms) => {
+            let mut parts = Vec::with_capacity(terms.len());
+            let mut exact = true;
+            for term in terms {
+                let pushed = push_down(term, level);
+                let Some(jql) = pushed.jql else {
+                    return Pushdown::none();
+                };
+                exact &= pushed.exact;
+                parts.push(jql);
+            }
+            Pushdown {
+                jql: Some(join(&parts, " OR ")),
+                exact,
             }
         }
         // JQL's NOT over empty fields is not documented precisely enough to rely on.
         Expr::Not(_) | Expr::Text { .. } => Pushdown::none(),
         Expr::Compare { column, op, value } => compare(column, *op, value, level),
     }
+}
+
+/// `(a) AND (b) AND (c)`.
+fn join(parts: &[String], operator: &str) -> String {
+    parts
+        .iter()
+        .map(|part| format!("({part})"))
+        .collect::<Vec<_>>()
+        .join(operator)
 }
 
 fn compare(column: &str, op: CompareOp, value: &Literal, level: PushLevel) -> Pushdown {
