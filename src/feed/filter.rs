@@ -763,6 +763,8 @@ impl Parser {
             }
         };
         self.at += 1; // '('
+        // An argument can be another call (`contains(contains(…`): a level like a '('.
+        self.enter()?;
         let first = self.operand()?;
         if self.next() != Some(Token::Comma) {
             return Err(FilterError::Syntax(format!("{name} takes two arguments.")));
@@ -771,6 +773,7 @@ impl Parser {
         if self.next() != Some(Token::Close) {
             return Err(FilterError::Syntax(format!("{name} takes two arguments.")));
         }
+        self.depth -= 1;
         match (first, second) {
             (Operand::Column(column), Operand::Literal(Literal::Text(value))) => {
                 Ok(Operand::Bool(Expr::Text {
@@ -823,5 +826,7 @@ fn comparison(left: Operand, op: CompareOp, right: Operand) -> Result<Expr, Filt
     }
 }
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod tests;

@@ -251,6 +251,12 @@ fn thousands_of_parentheses_or_nots_are_refused_without_overflowing_the_stack() 
         format!("{}{status}{}", "(".repeat(3_000), ")".repeat(3_000)),
         format!("{}{status}", "not ".repeat(3_000)),
         format!("{}{status}", "not (".repeat(1_000)),
+        "contains(".repeat(5_000),
+        format!(
+            "{}Summary,'x'){}",
+            "startswith(".repeat(600),
+            ",'y')".repeat(600)
+        ),
     ] {
         let outcome = on_small_stack(move || {
             Expr::parse(&hostile).map(|expr| expr.compile(&columns()).map(|_| ()))
