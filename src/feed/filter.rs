@@ -25,8 +25,9 @@ use super::columns::{CellValue, ColumnSet, EdmType, parse_date, parse_jira_datet
 /// The longest `$filter` accepted, in characters: room for a list of a few hundred issue keys
 /// (`Key eq 'ABC-123' or …`), far beyond what BI tools fold into a URL.
 pub const MAX_FILTER_CHARS: usize = 8_192;
-/// The deepest nesting of parentheses and `not` accepted. Each level costs a few stack frames
-/// in the parser and one in every walk; 32 is far beyond hand-written or generated filters.
+/// The deepest nesting of parentheses, `not` and function calls accepted. Each level costs a
+/// few stack frames in the parser and one in every walk; 32 is far beyond hand-written or
+/// generated filters.
 pub const MAX_FILTER_DEPTH: usize = 32;
 /// The most conditions plus `and`/`or`/`not` operators in one filter (a chain of 100 keys is
 /// 199). It bounds the work per row, which the filter costs on every issue exported.
@@ -606,7 +607,7 @@ impl Parser {
         self.depth += 1;
         if self.depth > MAX_FILTER_DEPTH {
             return Err(FilterError::TooLarge(format!(
-                "parentheses and 'not' are nested more than {MAX_FILTER_DEPTH} deep."
+                "parentheses, 'not' and function calls are nested more than {MAX_FILTER_DEPTH} deep."
             )));
         }
         Ok(())
