@@ -2,8 +2,16 @@
 //! AND/OR/NOT with parentheses, `ORDER BY`. It only builds the syntax tree; `jql_eval` gives it
 //! meaning against the data set, so syntax errors and "no such value" errors stay separate, as
 //! in Jira.
+//!
+//! Nesting is limited to [`MAX_NESTING`] levels of parentheses and NOT, checked before each
+//! descent, so a hostile query sent to the emulator is a 400, not a stack overflow that takes
+//! the test process down; AND/OR chains are flat lists, so their length costs no depth.
 
 use std::fmt;
+
+/// The deepest nesting of parentheses and NOT the emulator parses (the product pushes far
+/// less; Jira documents no number, so this is the emulator's own guard).
+pub const MAX_NESTING: usize = 100;
 
 /// A parsed query.
 #[derive(Clone, Debug, PartialEq)]
@@ -107,6 +115,7 @@ impl Query {
             tokens,
             position: 0,
             text: jql,
+            depth: 0,
         };
         parser.query()
     }
@@ -284,6 +293,8 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     position: usize,
     text: &'a str,
+    /// Parentheses and NOTs open at the current token.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -393,14 +404,33 @@ impl Parser<'_> {
         })
     }
 
+    /// One more level of nesting, refused past [`MAX_NESTING`].
+    fn enter(&mut self) -> Result<(), JqlError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(JqlError::Syntax(format!(
+                "The query is nested more than {MAX_NESTING} levels deep. (line 1, character {})",
+                self.tokens
+                    .get(self.position)
+                    .map_or(0, |token| token.column)
+            )));
+        }
+        Ok(())
+    }
+
     fn not_expr(&mut self) -> Result<Expr, JqlError> {
         if self.peek_keyword("not") || self.peek() == Some(&TokenKind::Bang) {
             self.position += 1;
-            return Ok(Expr::Not(Box::new(self.not_expr()?)));
+            self.enter()?;
+            let inner = self.not_expr()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         if self.peek() == Some(&TokenKind::LeftParen) {
             self.position += 1;
+            self.enter()?;
             let inner = self.or_expr()?;
+            self.depth -= 1;
             if self.peek() != Some(&TokenKind::RightParen) {
                 return Err(self.error("')'"));
             }
@@ -594,6 +624,32 @@ mod tests {
 
     fn literal(text: &str) -> Value {
         Value::Literal(text.to_owned())
+    }
+
+    #[test]
+    fn deep_nesting_is_a_syntax_error_and_long_chains_parse_flat() {
+        let deep = |depth: usize| format!("{}project = A{}", "(".repeat(depth), ")".repeat(depth));
+        let outcome = std::thread::Builder::new()
+            // Half a worker thread's stack: the accepted depth fits with room to spare.
+            .stack_size(1024 * 1024)
+            .spawn(move || {
+                (
+                    Query::parse(&deep(MAX_NESTING)).is_ok(),
+                    Query::parse(&deep(50_000)),
+                    Query::parse(&format!("{}project = A", "NOT ".repeat(50_000))),
+                    Query::parse(&vec!["key = A-1"; 20_000].join(" OR ")),
+                )
+            })
+            .expect("a thread")
+            .join()
+            .expect("parsing returns");
+        assert!(outcome.0);
+        assert!(matches!(outcome.1, Err(JqlError::Syntax(m)) if m.contains("100 levels")));
+        assert!(matches!(outcome.2, Err(JqlError::Syntax(_))));
+        assert!(matches!(
+            outcome.3,
+            Ok(Query { filter: Some(Expr::Or(terms)), .. }) if terms.len() == 20_000
+        ));
     }
 
     #[test]

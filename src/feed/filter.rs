@@ -7,6 +7,13 @@
 //! on text columns, and the literals `null true false`, numbers, `'text'` (with `''` for a
 //! quote), `2024-01-01` and `2024-01-01T10:00:00Z` (seconds, fraction and offset optional). Any
 //! other operator or function is refused as not implemented rather than ignored.
+//!
+//! The text comes from anyone holding an access token, and one process serves every site, so
+//! the parser is bounded ([`MAX_FILTER_CHARS`], [`MAX_FILTER_DEPTH`], [`MAX_FILTER_NODES`]):
+//! the length is checked before lexing, depth and size while parsing and before each descent.
+//! `and`/`or` chains are n-ary (`a or b or c` is one node with three terms), so a long flat
+//! chain is a wide tree, not a deep one; every walk over the tree (columns, compile, evaluation,
+//! pushdown, drop) recurses only as deep as the nesting the parser allowed.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -14,6 +21,17 @@ use std::fmt;
 use time::{Date, OffsetDateTime};
 
 use super::columns::{CellValue, ColumnSet, EdmType, parse_date, parse_jira_datetime};
+
+/// The longest `$filter` accepted, in characters: room for a list of a few hundred issue keys
+/// (`Key eq 'ABC-123' or …`), far beyond what BI tools fold into a URL.
+pub const MAX_FILTER_CHARS: usize = 8_192;
+/// The deepest nesting of parentheses, `not` and function calls accepted. Each level costs a
+/// few stack frames in the parser and one in every walk; 32 is far beyond hand-written or
+/// generated filters.
+pub const MAX_FILTER_DEPTH: usize = 32;
+/// The most conditions plus `and`/`or`/`not` operators in one filter (a chain of 100 keys is
+/// 199). It bounds the work per row, which the filter costs on every issue exported.
+pub const MAX_FILTER_NODES: usize = 1_000;
 
 /// Why a `$filter` cannot be served. The text is safe to show.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +48,9 @@ pub enum FilterError {
     /// Valid OData that this service does not implement (501).
     #[error("{0}")]
     NotImplemented(String),
+    /// Longer, deeper or larger than the parser's limits (400); the text names the limit.
+    #[error("Invalid $filter: {0}")]
+    TooLarge(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,8 +133,10 @@ pub enum Literal {
 /// A parsed `$filter`, naming columns (not yet checked against a column set).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// Two or more terms, all of which must hold.
+    And(Vec<Expr>),
+    /// Two or more terms, one of which must hold.
+    Or(Vec<Expr>),
     Not(Box<Expr>),
     Compare {
         column: String,
@@ -128,10 +151,21 @@ pub enum Expr {
 }
 
 impl Expr {
-    /// Parses the text of a `$filter` option.
+    /// Parses the text of a `$filter` option, within the limits above.
     pub fn parse(text: &str) -> Result<Expr, FilterError> {
+        let length = text.chars().count();
+        if length > MAX_FILTER_CHARS {
+            return Err(FilterError::TooLarge(format!(
+                "it is {length} characters long; at most {MAX_FILTER_CHARS} are accepted."
+            )));
+        }
         let tokens = lex(text)?;
-        let mut parser = Parser { tokens, at: 0 };
+        let mut parser = Parser {
+            tokens,
+            at: 0,
+            depth: 0,
+            nodes: 0,
+        };
         let expr = parser.or_expr()?;
         match parser.peek() {
             None => Ok(expr),
@@ -155,9 +189,10 @@ impl Expr {
 
     fn visit<'a>(&'a self, f: &mut impl FnMut(&'a str)) {
         match self {
-            Self::And(a, b) | Self::Or(a, b) => {
-                a.visit(f);
-                b.visit(f);
+            Self::And(terms) | Self::Or(terms) => {
+                for term in terms {
+                    term.visit(f);
+                }
             }
             Self::Not(inner) => inner.visit(f),
             Self::Compare { column, .. } | Self::Text { column, .. } => f(column),
@@ -180,8 +215,8 @@ pub struct Predicate {
 
 #[derive(Clone, Debug, PartialEq)]
 enum Node {
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
+    And(Vec<Node>),
+    Or(Vec<Node>),
     Not(Box<Node>),
     Compare {
         index: usize,
@@ -206,8 +241,8 @@ impl Predicate {
 
 fn eval(node: &Node, row: &[CellValue]) -> bool {
     match node {
-        Node::And(a, b) => eval(a, row) && eval(b, row),
-        Node::Or(a, b) => eval(a, row) || eval(b, row),
+        Node::And(terms) => terms.iter().all(|term| eval(term, row)),
+        Node::Or(terms) => terms.iter().any(|term| eval(term, row)),
         Node::Not(inner) => !eval(inner, row),
         Node::Compare { index, op, value } => {
             let cell = row.get(*index).unwrap_or(&CellValue::Null);
@@ -253,15 +288,15 @@ fn compile_node(expr: &Expr, columns: &ColumnSet) -> Result<Node, FilterError> {
             .ok_or_else(|| FilterError::UnknownColumn(name.to_owned()))?;
         Ok::<_, FilterError>((index, columns.columns()[index].edm_type()))
     };
+    let all = |terms: &[Expr]| {
+        terms
+            .iter()
+            .map(|term| compile_node(term, columns))
+            .collect::<Result<Vec<_>, _>>()
+    };
     Ok(match expr {
-        Expr::And(a, b) => Node::And(
-            Box::new(compile_node(a, columns)?),
-            Box::new(compile_node(b, columns)?),
-        ),
-        Expr::Or(a, b) => Node::Or(
-            Box::new(compile_node(a, columns)?),
-            Box::new(compile_node(b, columns)?),
-        ),
+        Expr::And(terms) => Node::And(all(terms)?),
+        Expr::Or(terms) => Node::Or(all(terms)?),
         Expr::Not(inner) => Node::Not(Box::new(compile_node(inner, columns)?)),
         Expr::Compare { column, op, value } => {
             let (index, edm_type) = column_of(column)?;
@@ -532,6 +567,10 @@ fn parse_datetime_literal(raw: &str) -> Result<OffsetDateTime, FilterError> {
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// Parentheses and `not`s open at the current token.
+    depth: usize,
+    /// Conditions and operators parsed so far.
+    nodes: usize,
 }
 
 const NOT_IMPLEMENTED_OPERATORS: &[&str] =
@@ -552,30 +591,64 @@ impl Parser {
         matches!(self.peek(), Some(Token::Word(w)) if w == word)
     }
 
+    /// Counts one more condition or operator.
+    fn count_node(&mut self) -> Result<(), FilterError> {
+        self.nodes += 1;
+        if self.nodes > MAX_FILTER_NODES {
+            return Err(FilterError::TooLarge(format!(
+                "it has more than {MAX_FILTER_NODES} conditions and operators."
+            )));
+        }
+        Ok(())
+    }
+
+    /// Enters one more level of nesting, before descending into it.
+    fn enter(&mut self) -> Result<(), FilterError> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_DEPTH {
+            return Err(FilterError::TooLarge(format!(
+                "parentheses, 'not' and function calls are nested more than {MAX_FILTER_DEPTH} deep."
+            )));
+        }
+        Ok(())
+    }
+
     fn or_expr(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.and_expr()?;
+        let mut terms = vec![self.and_expr()?];
         while self.peek_word("or") {
             self.at += 1;
-            let right = self.and_expr()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
+            self.count_node()?;
+            terms.push(self.and_expr()?);
         }
-        Ok(left)
+        Ok(if terms.len() == 1 {
+            terms.remove(0)
+        } else {
+            Expr::Or(terms)
+        })
     }
 
     fn and_expr(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.unary()?;
+        let mut terms = vec![self.unary()?];
         while self.peek_word("and") {
             self.at += 1;
-            let right = self.unary()?;
-            left = Expr::And(Box::new(left), Box::new(right));
+            self.count_node()?;
+            terms.push(self.unary()?);
         }
-        Ok(left)
+        Ok(if terms.len() == 1 {
+            terms.remove(0)
+        } else {
+            Expr::And(terms)
+        })
     }
 
     fn unary(&mut self) -> Result<Expr, FilterError> {
         if self.peek_word("not") {
             self.at += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            self.count_node()?;
+            self.enter()?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         self.primary()
     }
@@ -583,12 +656,15 @@ impl Parser {
     fn primary(&mut self) -> Result<Expr, FilterError> {
         if self.peek() == Some(&Token::Open) {
             self.at += 1;
+            self.enter()?;
             let inner = self.or_expr()?;
+            self.depth -= 1;
             return match self.next() {
                 Some(Token::Close) => self.maybe_boolean_comparison(inner),
                 _ => Err(FilterError::Syntax("a '(' is not closed.".to_owned())),
             };
         }
+        self.count_node()?;
         let left = self.operand()?;
         let op = match self.peek() {
             Some(Token::Word(word)) => match CompareOp::parse(word) {
@@ -688,6 +764,8 @@ impl Parser {
             }
         };
         self.at += 1; // '('
+        // An argument can be another call (`contains(contains(…`): a level like a '('.
+        self.enter()?;
         let first = self.operand()?;
         if self.next() != Some(Token::Comma) {
             return Err(FilterError::Syntax(format!("{name} takes two arguments.")));
@@ -696,6 +774,7 @@ impl Parser {
         if self.next() != Some(Token::Close) {
             return Err(FilterError::Syntax(format!("{name} takes two arguments.")));
         }
+        self.depth -= 1;
         match (first, second) {
             (Operand::Column(column), Operand::Literal(Literal::Text(value))) => {
                 Ok(Operand::Bool(Expr::Text {
@@ -748,5 +827,7 @@ fn comparison(left: Operand, op: CompareOp, right: Operand) -> Result<Expr, Filt
     }
 }
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod tests;

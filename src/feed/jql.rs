@@ -13,10 +13,19 @@
 //!
 //! Jira refuses a name it does not know (`status = "Nope"` is a 400, not an empty result). The
 //! engine then retries with [`PushLevel::DatesOnly`], whose literals Jira always accepts.
+//!
+//! What a request adds to the data source's JQL is capped at [`MAX_PUSHED_JQL_CHARS`]: a long
+//! `or` list would otherwise become a JQL Jira refuses or labours over. A pushdown that would be
+//! longer falls back to the date bounds alone, then to nothing; since Jira's answer only has to
+//! be a superset, results stay exact and only more issues are read.
 
 use time::{Duration, OffsetDateTime, UtcOffset};
 
 use super::filter::{CompareOp, Expr, Literal};
+
+/// The most characters of JQL a `$filter` adds to the data source's own query (which the data
+/// source form bounds separately). Room for about 150 `key = "…"` terms.
+pub const MAX_PUSHED_JQL_CHARS: usize = 4_000;
 
 /// The largest distance between UTC and a time zone Jira users can choose (UTC+14).
 pub const TIMEZONE_SLACK: Duration = Duration::hours(14);
@@ -89,34 +98,71 @@ impl SortColumn {
     }
 }
 
-/// The JQL of a filter, as far as it can be expressed.
+/// The JQL of a filter, as far as it can be expressed in at most [`MAX_PUSHED_JQL_CHARS`]:
+/// at [`PushLevel::Full`], a pushdown that would be longer gives way to the date bounds alone,
+/// and those to nothing.
 pub fn push_down(expr: &Expr, level: PushLevel) -> Pushdown {
-    match expr {
-        Expr::And(a, b) => {
-            let (a, b) = (push_down(a, level), push_down(b, level));
-            let jql = match (a.jql, b.jql) {
-                (Some(a), Some(b)) => Some(format!("({a}) AND ({b})")),
-                (one, other) => one.or(other),
-            };
-            Pushdown {
-                jql,
-                exact: a.exact && b.exact,
-            }
+    let levels: &[PushLevel] = match level {
+        PushLevel::Full => &[PushLevel::Full, PushLevel::DatesOnly],
+        PushLevel::DatesOnly => &[PushLevel::DatesOnly],
+    };
+    for &level in levels {
+        let pushed = push(expr, level);
+        let fits = pushed
+            .jql
+            .as_ref()
+            .is_none_or(|jql| jql.chars().count() <= MAX_PUSHED_JQL_CHARS);
+        if fits {
+            return pushed;
         }
-        Expr::Or(a, b) => {
-            let (a, b) = (push_down(a, level), push_down(b, level));
-            match (a.jql, b.jql) {
-                (Some(ja), Some(jb)) => Pushdown {
-                    jql: Some(format!("({ja}) OR ({jb})")),
-                    exact: a.exact && b.exact,
-                },
-                _ => Pushdown::none(),
+    }
+    Pushdown::none()
+}
+
+/// The uncapped pushdown. It recurses as deep as the filter is nested, which [`Expr::parse`]
+/// bounds; a chain of terms is joined in one flat list.
+fn push(expr: &Expr, level: PushLevel) -> Pushdown {
+    match expr {
+        Expr::And(terms) => {
+            let pushed: Vec<Pushdown> = terms.iter().map(|term| push(term, level)).collect();
+            let exact = pushed.iter().all(|p| p.exact);
+            let mut parts: Vec<String> = pushed.into_iter().filter_map(|p| p.jql).collect();
+            let jql = match parts.len() {
+                0 => None,
+                1 => parts.pop(),
+                _ => Some(join(&parts, " AND ")),
+            };
+            Pushdown { jql, exact }
+        }
+        Expr::Or(terms) => {
+            let mut parts = Vec::with_capacity(terms.len());
+            let mut exact = true;
+            for term in terms {
+                let pushed = push(term, level);
+                let Some(jql) = pushed.jql else {
+                    return Pushdown::none();
+                };
+                exact &= pushed.exact;
+                parts.push(jql);
+            }
+            Pushdown {
+                jql: Some(join(&parts, " OR ")),
+                exact,
             }
         }
         // JQL's NOT over empty fields is not documented precisely enough to rely on.
         Expr::Not(_) | Expr::Text { .. } => Pushdown::none(),
         Expr::Compare { column, op, value } => compare(column, *op, value, level),
     }
+}
+
+/// `(a) AND (b) AND (c)`.
+fn join(parts: &[String], operator: &str) -> String {
+    parts
+        .iter()
+        .map(|part| format!("({part})"))
+        .collect::<Vec<_>>()
+        .join(operator)
 }
 
 fn compare(column: &str, op: CompareOp, value: &Literal, level: PushLevel) -> Pushdown {

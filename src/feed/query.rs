@@ -293,6 +293,12 @@ pub fn prepare(
                 "Ordering by {name} is not supported; order by Key, Created or Updated."
             ))
         })?;
+        // Each sort column once, so the `ORDER BY` sent to Jira stays a few words long.
+        if sort.iter().any(|(known, _)| *known == column) {
+            return Err(FeedError::bad_request(format!(
+                "Invalid $orderby: {name} is listed more than once."
+            )));
+        }
         sort.push((column, *descending));
     }
     let (computed, filter) = match &options.filter {
@@ -478,9 +484,39 @@ mod tests {
         assert_eq!(err("$filter=Updated eq 'x'"), Some(StatusCode::BAD_REQUEST));
         assert_eq!(err("$orderby=Nope"), Some(StatusCode::BAD_REQUEST));
         assert_eq!(err("$orderby=Summary"), Some(StatusCode::NOT_IMPLEMENTED));
+        assert_eq!(
+            err("$orderby=Key,Created,Key"),
+            Some(StatusCode::BAD_REQUEST)
+        );
         let sorted = prepare("project = A", &columns, &parse("$orderby=Created desc")).expect("ok");
         assert_eq!(sorted.variants[0].jql, "project = A ORDER BY created DESC");
         assert!(sorted.variants[0].exact);
+    }
+
+    #[test]
+    fn a_filter_whose_pushdown_is_too_long_still_runs_with_the_date_bounds_and_the_exact_filter() {
+        let columns = ColumnSet::build(&[], &[]);
+        let keys = (0..300)
+            .map(|i| format!("Key eq 'OPS-{i}'"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let filter = format!("Created ge 2024-01-01 and ({keys})");
+        let query = format!("$filter={}", encode_component(&filter));
+        let options = options(&query, Format::OData).expect("within the filter limits");
+        let prepared = prepare("project = A", &columns, &options).expect("prepared");
+        assert_eq!(
+            prepared
+                .variants
+                .iter()
+                .map(|v| v.jql.as_str())
+                .collect::<Vec<_>>(),
+            [r#"(project = A) AND (created >= "2023-12-31 10:00") ORDER BY key ASC"#]
+        );
+        assert!(
+            !prepared.variants[0].exact,
+            "so the rows are filtered exactly"
+        );
+        assert!(prepared.filter.is_some());
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod emulator;
 mod feed_common;
 mod feed_csv_json;
 mod feed_export;
+mod feed_hostile;
 mod feed_odata;
 mod jira_token;
 mod startup;

@@ -86,17 +86,16 @@ fn precedence_is_not_then_and_then_or() {
     let c = || compare("Status", CompareOp::Eq, Literal::Text("C".into()));
     assert_eq!(
         parse("Status eq 'A' or Status eq 'B' and Status eq 'C'"),
-        Expr::Or(
-            Box::new(a()),
-            Box::new(Expr::And(Box::new(b()), Box::new(c())))
-        )
+        Expr::Or(vec![a(), Expr::And(vec![b(), c()])])
     );
     assert_eq!(
         parse("(Status eq 'A' or Status eq 'B') and not (Status eq 'C')"),
-        Expr::And(
-            Box::new(Expr::Or(Box::new(a()), Box::new(b()))),
-            Box::new(Expr::Not(Box::new(c())))
-        )
+        Expr::And(vec![Expr::Or(vec![a(), b()]), Expr::Not(Box::new(c()))])
+    );
+    assert_eq!(
+        parse("Status eq 'A' or Status eq 'B' or Status eq 'C'"),
+        Expr::Or(vec![a(), b(), c()]),
+        "a chain is one node, not a nested one"
     );
     assert_eq!(
         parse("contains(Summary,'x') eq false"),
@@ -231,4 +230,96 @@ fn evaluation_follows_odata_null_rules() {
     assert!(check("Resolved eq 2024-03-05T11:15:30.25+01:00", &row));
     assert!(check("Resolved ge 2024-03-05", &row));
     assert!(!check("Resolved lt 2024-03-05", &row));
+}
+
+/// Runs `work` on a thread whose stack is smaller than a worker thread's (2 MiB), so a walk
+/// whose depth follows the input shows up as an overflow here rather than in production.
+fn on_small_stack<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(work)
+        .expect("a thread")
+        .join()
+        .expect("the work returns")
+}
+
+#[test]
+fn thousands_of_parentheses_or_nots_are_refused_without_overflowing_the_stack() {
+    let status = "Status eq 'A'";
+    for hostile in [
+        "(".repeat(5_000),
+        format!("{}{status}{}", "(".repeat(3_000), ")".repeat(3_000)),
+        format!("{}{status}", "not ".repeat(3_000)),
+        format!("{}{status}", "not (".repeat(1_000)),
+        "contains(".repeat(5_000),
+        format!(
+            "{}Summary,'x'){}",
+            "startswith(".repeat(600),
+            ",'y')".repeat(600)
+        ),
+    ] {
+        let outcome = on_small_stack(move || {
+            Expr::parse(&hostile).map(|expr| expr.compile(&columns()).map(|_| ()))
+        });
+        assert!(outcome.is_err(), "{outcome:?}");
+    }
+}
+
+#[test]
+fn a_flat_chain_of_five_thousand_or_terms_is_refused_naming_the_limit() {
+    let chain = (0..5_000)
+        .map(|i| format!("Key eq 'K-{i}'"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let outcome = on_small_stack(move || Expr::parse(&chain).map(|_| ()));
+    assert!(
+        matches!(&outcome, Err(FilterError::TooLarge(m)) if m.contains("8192")),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn a_short_filter_with_too_many_terms_is_refused_naming_the_limit() {
+    let chain = vec!["A"; 1_500].join(" or ");
+    assert!(chain.chars().count() <= MAX_FILTER_CHARS);
+    let outcome = Expr::parse(&chain);
+    assert!(
+        matches!(&outcome, Err(FilterError::TooLarge(m)) if m.contains("1000")),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn nesting_up_to_the_depth_limit_parses_and_one_more_level_is_refused() {
+    let nested = |depth: usize| format!("{}Status eq 'A'{}", "(".repeat(depth), ")".repeat(depth));
+    assert!(Expr::parse(&nested(MAX_FILTER_DEPTH)).is_ok());
+    assert!(matches!(
+        Expr::parse(&nested(MAX_FILTER_DEPTH + 1)),
+        Err(FilterError::TooLarge(m)) if m.contains("32")
+    ));
+    let nots = |depth: usize| format!("{}Status eq 'A'", "not ".repeat(depth));
+    assert!(Expr::parse(&nots(MAX_FILTER_DEPTH)).is_ok());
+    assert!(matches!(
+        Expr::parse(&nots(MAX_FILTER_DEPTH + 1)),
+        Err(FilterError::TooLarge(_))
+    ));
+}
+
+#[test]
+fn a_chain_of_a_hundred_keys_parses_compiles_and_matches_on_a_small_stack() {
+    let set = columns();
+    let key = set.index_of("Key").expect("Key");
+    let chain = (0..100)
+        .map(|i| format!("Key eq 'OPS-{i}'"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let (hit, miss) = on_small_stack(move || {
+        let predicate = parse(&chain).compile(&set).expect("compiles");
+        let mut row = vec![CellValue::Null; set.len()];
+        row[key] = CellValue::String("OPS-99".into());
+        let hit = predicate.matches(&row);
+        row[key] = CellValue::String("OPS-100".into());
+        (hit, predicate.matches(&row))
+    });
+    assert!(hit && !miss);
 }

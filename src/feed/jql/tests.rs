@@ -219,3 +219,45 @@ fn pushed_jql_is_a_superset_of_the_exact_filter_on_the_emulator() {
         }
     }
 }
+
+fn key_chain(keys: usize) -> String {
+    (0..keys)
+        .map(|i| format!("Key eq 'OPS-{i}'"))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+#[test]
+fn a_chain_of_a_hundred_keys_is_pushed_as_one_flat_or() {
+    let push = pushed(&key_chain(100), PushLevel::Full);
+    let jql = push.jql.expect("pushed");
+    assert!(
+        jql.starts_with(r#"(key = "OPS-0") OR (key = "OPS-1") OR "#),
+        "{jql}"
+    );
+    assert_eq!(jql.matches(" OR ").count(), 99);
+    assert!(!jql.contains("(("), "no nesting: {jql}");
+    assert!(jql.chars().count() <= MAX_PUSHED_JQL_CHARS);
+}
+
+#[test]
+fn a_pushdown_longer_than_the_cap_falls_back_to_the_date_bounds_then_to_nothing() {
+    let long = key_chain(300);
+    let full = push_down(&Expr::parse(&long).expect("parses"), PushLevel::Full);
+    assert!(
+        push(&Expr::parse(&long).expect("parses"), PushLevel::Full)
+            .jql
+            .is_some_and(|jql| jql.chars().count() > MAX_PUSHED_JQL_CHARS),
+        "the uncapped pushdown is over the cap"
+    );
+    assert_eq!(full, Pushdown::none());
+
+    let bounded = format!("Updated ge 2024-03-05T10:15:30Z and ({long})");
+    assert_eq!(
+        pushed(&bounded, PushLevel::Full),
+        Pushdown {
+            jql: Some(r#"updated >= "2024-03-04 20:15""#.into()),
+            exact: false
+        }
+    );
+}
