@@ -13,7 +13,7 @@ use crate::connect::tenants::SHARED_SECRET_PURPOSE;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::db::{self, DbError, Pool};
 use crate::feed::{CURSOR_KEY_PURPOSE, FeedState};
-use crate::jira::client::{JiraClient, JiraClientConfig, RetryPolicy};
+use crate::jira::client::{BodyLimits, JiraClient, JiraClientConfig, RetryPolicy};
 use crate::settings::Settings;
 use crate::{routes, security, telemetry};
 
@@ -114,6 +114,7 @@ impl Application {
                     connect_timeout: settings.outbound_timeout,
                     request_timeout: settings.outbound_timeout,
                     retry: RetryPolicy::default(),
+                    body_limits: BodyLimits::default(),
                 },
                 clock,
             )

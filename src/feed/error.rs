@@ -163,6 +163,7 @@ impl From<JiraError> for FeedError {
             JiraError::Unreachable
             | JiraError::Unexpected { .. }
             | JiraError::InvalidResponse(_) => (StatusCode::BAD_GATEWAY, "JiraUnavailable"),
+            JiraError::ResponseTooLarge { .. } => (StatusCode::BAD_GATEWAY, "JiraResponseTooLarge"),
         };
         let mut message = err.user_message();
         if err == JiraError::Unauthorized {
