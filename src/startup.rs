@@ -12,6 +12,7 @@ use crate::connect::install_keys::InstallKeys;
 use crate::connect::tenants::SHARED_SECRET_PURPOSE;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::db::{self, DbError, Pool};
+use crate::feed::limits::ExportLimits;
 use crate::feed::{CURSOR_KEY_PURPOSE, FeedState};
 use crate::jira::client::{BodyLimits, JiraClient, JiraClientConfig, RetryPolicy};
 use crate::settings::Settings;
@@ -103,7 +104,13 @@ impl Application {
         }
 
         let base_url = settings.base_url_str();
-        let feed = web::Data::new(FeedState::new(master.derive(CURSOR_KEY_PURPOSE)));
+        let feed = web::Data::new(FeedState::new(
+            master.derive(CURSOR_KEY_PURPOSE),
+            ExportLimits::new(
+                settings.export_limits.per_user,
+                settings.export_limits.total,
+            ),
+        ));
         let state = web::Data::new(AppState {
             install_keys: InstallKeys::new(settings.install_keys_url.clone(), outbound),
             tenant_secrets: master.sealer(SHARED_SECRET_PURPOSE),
