@@ -120,6 +120,33 @@ pub struct Settings {
     /// Timeout for each call to Jira and to the install-keys server.
     pub outbound_timeout: std::time::Duration,
     pub database_pool_size: u32,
+    /// How many exports may stream at once (see `feed::limits`).
+    pub export_limits: ExportLimitSettings,
+}
+
+/// `EXPORTS_PER_USER` (default 8: a BI tool refreshing a model runs several table queries in
+/// parallel) and `EXPORTS_TOTAL` (default 32), the per-user one at most the total.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExportLimitSettings {
+    pub per_user: usize,
+    pub total: usize,
+}
+
+impl ExportLimitSettings {
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let per_user = parse_number("EXPORTS_PER_USER", get("EXPORTS_PER_USER"), 8, 1..=256)?;
+        let total = parse_number("EXPORTS_TOTAL", get("EXPORTS_TOTAL"), 32, 1..=4096)?;
+        if per_user > total {
+            return Err(invalid(
+                "EXPORTS_PER_USER",
+                format!("{per_user} is more than EXPORTS_TOTAL ({total})"),
+            ));
+        }
+        Ok(Self {
+            per_user: per_user as usize,
+            total: total as usize,
+        })
+    }
 }
 
 impl Settings {
@@ -180,6 +207,7 @@ impl Settings {
         )? as u64);
         let database_pool_size =
             parse_number("DATABASE_POOL_SIZE", get("DATABASE_POOL_SIZE"), 8, 1..=64)? as u32;
+        let export_limits = ExportLimitSettings::from_lookup(get)?;
 
         Ok(Self {
             base_url,
@@ -192,6 +220,7 @@ impl Settings {
             session_max,
             outbound_timeout,
             database_pool_size,
+            export_limits,
         })
     }
 
@@ -322,6 +351,8 @@ mod tests {
             ("SESSION_MAX_MINUTES", "0"),
             ("SESSION_MAX_MINUTES", "10081"),
             ("OUTBOUND_TIMEOUT_SECONDS", "soon"),
+            ("EXPORTS_PER_USER", "0"),
+            ("EXPORTS_TOTAL", "many"),
         ] {
             let err = settings(&[(name, value)]).unwrap_err();
             assert_eq!(err.variable, name, "{value}");
@@ -339,6 +370,23 @@ mod tests {
             settings(&[("SESSION_TTL_MINUTES", "60"), ("SESSION_MAX_MINUTES", "59")]).unwrap_err();
         assert_eq!(err.variable, "SESSION_MAX_MINUTES");
         assert!(err.to_string().contains("SESSION_TTL_MINUTES"), "{err}");
+    }
+
+    #[test]
+    fn export_limits_default_to_eight_per_user_and_32_in_total_and_must_nest() {
+        let defaults = settings(&[]).unwrap().export_limits;
+        assert_eq!(
+            defaults,
+            ExportLimitSettings {
+                per_user: 8,
+                total: 32
+            }
+        );
+        let set = settings(&[("EXPORTS_PER_USER", "3"), ("EXPORTS_TOTAL", "3")]).unwrap();
+        assert_eq!(set.export_limits.per_user, 3);
+        let err = settings(&[("EXPORTS_PER_USER", "9"), ("EXPORTS_TOTAL", "4")]).unwrap_err();
+        assert_eq!(err.variable, "EXPORTS_PER_USER");
+        assert!(err.reason.contains("EXPORTS_TOTAL"), "{}", err.reason);
     }
 
     #[test]

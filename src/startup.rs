@@ -12,8 +12,9 @@ use crate::connect::install_keys::InstallKeys;
 use crate::connect::tenants::SHARED_SECRET_PURPOSE;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::db::{self, DbError, Pool};
+use crate::feed::limits::ExportLimits;
 use crate::feed::{CURSOR_KEY_PURPOSE, FeedState};
-use crate::jira::client::{JiraClient, JiraClientConfig, RetryPolicy};
+use crate::jira::client::{BodyLimits, JiraClient, JiraClientConfig, RetryPolicy};
 use crate::settings::Settings;
 use crate::{private_files, routes, security, telemetry};
 
@@ -105,7 +106,13 @@ impl Application {
         }
 
         let base_url = settings.base_url_str();
-        let feed = web::Data::new(FeedState::new(master.derive(CURSOR_KEY_PURPOSE)));
+        let feed = web::Data::new(FeedState::new(
+            master.derive(CURSOR_KEY_PURPOSE),
+            ExportLimits::new(
+                settings.export_limits.per_user,
+                settings.export_limits.total,
+            ),
+        ));
         let state = web::Data::new(AppState {
             install_keys: InstallKeys::new(settings.install_keys_url.clone(), outbound),
             tenant_secrets: master.sealer(SHARED_SECRET_PURPOSE),
@@ -116,6 +123,7 @@ impl Application {
                     connect_timeout: settings.outbound_timeout,
                     request_timeout: settings.outbound_timeout,
                     retry: RetryPolicy::default(),
+                    body_limits: BodyLimits::default(),
                 },
                 clock,
             )

@@ -72,7 +72,7 @@ async fn verify_signed_install(
         .map(str::trim)
         .ok_or_else(|| rejected(&"no JWT in the Authorization header"))?;
     let kid = jwt::install_kid(token).map_err(|e| rejected(&e))?;
-    let public_key = match state.install_keys.public_key(&kid).await {
+    let public_key = match state.install_keys.public_key(&kid, state.clock.now()).await {
         Ok(pem) => pem,
         Err(err @ KeyError::Unreachable(_)) => {
             tracing::error!(error = %err, "install key server unreachable");

@@ -56,7 +56,8 @@ impl Default for DatasetConfig {
 
 /// Faults injected into `/rest/...` requests. "Every Nth" counts REST requests across all sites
 /// since the faults were last set, so request N, 2N, 3N… get the fault. When several faults fall on
-/// the same request, a dropped connection wins over a 5xx, and a 5xx over a 429.
+/// the same request, a dropped connection wins over an oversized body, that over a 5xx, and a 5xx
+/// over a 429.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FaultConfig {
@@ -72,6 +73,13 @@ pub struct FaultConfig {
     pub error_status: u16,
     /// Every Nth REST request sends the start of a body and then aborts the connection.
     pub drop_connection_every: Option<u32>,
+    /// Every Nth REST request answers 200 with a chunked body of `oversized_body_bytes` bytes
+    /// (whitespace, then `{}`), as a broken proxy or a runaway field might.
+    pub oversized_body_every: Option<u32>,
+    pub oversized_body_bytes: u64,
+    /// REST requests are counted and then wait until the faults are set again without this
+    /// (a Jira that hangs): holds the app's exports open for as long as a test needs.
+    pub stall_requests: bool,
 }
 
 impl Default for FaultConfig {
@@ -83,6 +91,9 @@ impl Default for FaultConfig {
             error_5xx_every: None,
             error_status: 503,
             drop_connection_every: None,
+            oversized_body_every: None,
+            oversized_body_bytes: 48 * 1024 * 1024,
+            stall_requests: false,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Fault injection for `/rest/...`: latency, 429 rate limits, 5xx and dropped connections, so
+//! Fault injection for `/rest/...`: latency, 429 rate limits, 5xx, dropped connections and
+//! oversized bodies, so
 //! the app's retry and back-off paths can be exercised against something that really fails.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +11,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
-use futures_util::stream;
+use futures_util::{StreamExt, stream};
+use tokio::sync::Notify;
 
 use super::config::FaultConfig;
 use super::dataset::format_datetime;
@@ -22,11 +24,14 @@ use super::stats::Event;
 pub(crate) struct FaultState {
     config: RwLock<FaultConfig>,
     counter: AtomicU64,
+    /// Woken whenever the faults are set (ends a stall).
+    changed: Notify,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Fault {
     DropConnection,
+    OversizedBody,
     ServerError,
     RateLimit,
 }
@@ -36,6 +41,7 @@ impl FaultState {
         Self {
             config: RwLock::new(config),
             counter: AtomicU64::new(0),
+            changed: Notify::new(),
         }
     }
 
@@ -50,6 +56,21 @@ impl FaultState {
     pub(crate) fn set(&self, config: FaultConfig) {
         *self.config.write().unwrap_or_else(PoisonError::into_inner) = config;
         self.counter.store(0, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    /// Returns once the current faults do not stall requests.
+    pub(crate) async fn wait_while_stalled(&self) {
+        loop {
+            // Registered before the check, so a `set` in between is not missed.
+            let changed = self.changed.notified();
+            let mut changed = std::pin::pin!(changed);
+            changed.as_mut().enable();
+            if !self.current().stall_requests {
+                return;
+            }
+            changed.await;
+        }
     }
 
     /// Counts one REST request and says which fault (if any) it gets.
@@ -60,6 +81,8 @@ impl FaultState {
         };
         if hits(config.drop_connection_every) {
             Some(Fault::DropConnection)
+        } else if hits(config.oversized_body_every) {
+            Some(Fault::OversizedBody)
         } else if hits(config.error_5xx_every) {
             Some(Fault::ServerError)
         } else if hits(config.rate_limit_every) {
@@ -90,6 +113,9 @@ pub(crate) async fn rest_faults(
     if config.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(config.latency_ms)).await;
     }
+    if config.stall_requests {
+        shared.faults.wait_while_stalled().await;
+    }
     let response = match shared.faults.next(&config) {
         None => {
             return next
@@ -100,6 +126,10 @@ pub(crate) async fn rest_faults(
         Some(Fault::DropConnection) => {
             shared.stats.record(Event::DroppedConnection);
             dropped_connection()
+        }
+        Some(Fault::OversizedBody) => {
+            shared.stats.record(Event::OversizedBody);
+            oversized_body(config.oversized_body_bytes)
         }
         Some(Fault::ServerError) => {
             shared.stats.record(Event::ServerError);
@@ -125,6 +155,25 @@ fn dropped_connection() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json;charset=UTF-8")
         .streaming(stream::iter(chunks))
+}
+
+/// A 200 with `bytes` bytes of valid JSON (whitespace, then `{}`), chunked, generated as it is
+/// sent so the emulator itself holds only one chunk.
+fn oversized_body(bytes: u64) -> HttpResponse {
+    const CHUNK: usize = 64 * 1024;
+    static SPACES: [u8; CHUNK] = [b' '; CHUNK];
+    let padding = bytes.saturating_sub(2);
+    let full_chunks = padding / CHUNK as u64;
+    let rest = (padding % CHUNK as u64) as usize;
+    let chunks = stream::iter((0..full_chunks).map(|_| web::Bytes::from_static(&SPACES)))
+        .chain(stream::iter([
+            web::Bytes::from_static(&SPACES[..rest]),
+            web::Bytes::from_static(b"{}"),
+        ]))
+        .map(Ok::<_, std::io::Error>);
+    HttpResponse::Ok()
+        .content_type("application/json;charset=UTF-8")
+        .streaming(chunks)
 }
 
 fn server_error(config: &FaultConfig) -> HttpResponse {
@@ -168,6 +217,7 @@ mod tests {
             rate_limit_every: Some(2),
             error_5xx_every: Some(3),
             drop_connection_every: Some(6),
+            oversized_body_every: Some(5),
             ..FaultConfig::default()
         };
         state.set(config.clone());
@@ -179,10 +229,38 @@ mod tests {
                 Some(Fault::RateLimit),
                 Some(Fault::ServerError),
                 Some(Fault::RateLimit),
-                None,
+                Some(Fault::OversizedBody),
                 Some(Fault::DropConnection),
             ]
         );
+    }
+
+    #[actix_web::test]
+    async fn a_stall_lasts_until_the_faults_are_set_again() {
+        let state = std::sync::Arc::new(FaultState::default());
+        state.set(FaultConfig {
+            stall_requests: true,
+            ..FaultConfig::default()
+        });
+        let waiting = std::sync::Arc::clone(&state);
+        let stalled = tokio::spawn(async move { waiting.wait_while_stalled().await });
+        tokio::task::yield_now().await;
+        assert!(!stalled.is_finished());
+
+        state.set(FaultConfig::default());
+
+        assert!(stalled.await.is_ok());
+    }
+
+    #[actix_web::test]
+    async fn an_oversized_body_is_valid_json_of_exactly_the_configured_size() {
+        let size = 200 * 1024 + 7;
+        let body = actix_web::body::to_bytes(oversized_body(size).into_body())
+            .await
+            .unwrap_or_default();
+        assert_eq!(body.len() as u64, size);
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(value, serde_json::json!({}));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::crypto::{SecretString, random_token};
 
 use super::error::EmulatorError;
 use super::signing::{install_key, sign_install, sign_shared};
-use super::state::{Shared, SiteRuntime};
+use super::state::{Shared, SiteCtx, SiteRuntime};
 use super::stats::Event;
 
 /// Lifetime of the tokens the emulator signs (Jira uses three minutes).
@@ -383,7 +383,8 @@ pub(crate) fn page_url(
 }
 
 /// `GET /connect-install-keys/{kid}`: the PEM public key for the emulator's install tokens.
-pub(crate) async fn public_key(kid: web::Path<String>) -> HttpResponse {
+pub(crate) async fn public_key(ctx: web::Data<SiteCtx>, kid: web::Path<String>) -> HttpResponse {
+    ctx.shared.stats.record(Event::InstallKeyRequest);
     match install_key().await {
         Ok(key) if key.kid == *kid => HttpResponse::Ok()
             .content_type("text/plain;charset=UTF-8")

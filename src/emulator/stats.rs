@@ -19,6 +19,10 @@ pub struct Stats {
     pub server_errors: u64,
     /// Responses aborted midway by fault injection.
     pub dropped_connections: u64,
+    /// Oversized bodies sent by fault injection.
+    pub oversized_bodies: u64,
+    /// Requests to the install key server (`/connect-install-keys/<kid>`).
+    pub install_key_requests: u64,
     /// 401s for missing or wrong credentials.
     pub auth_failures: u64,
     /// 403 CAPTCHA_CHALLENGE answers.
@@ -49,6 +53,8 @@ pub(crate) enum Event {
     RateLimited,
     ServerError,
     DroppedConnection,
+    OversizedBody,
+    InstallKeyRequest,
     AuthFailure,
     CaptchaChallenge,
     LifecycleCallback,
@@ -84,6 +90,8 @@ impl StatsCounters {
                 Event::RateLimited => &mut stats.rate_limited,
                 Event::ServerError => &mut stats.server_errors,
                 Event::DroppedConnection => &mut stats.dropped_connections,
+                Event::OversizedBody => &mut stats.oversized_bodies,
+                Event::InstallKeyRequest => &mut stats.install_key_requests,
                 Event::AuthFailure => &mut stats.auth_failures,
                 Event::CaptchaChallenge => &mut stats.captcha_challenges,
                 Event::LifecycleCallback => &mut stats.lifecycle_callbacks,

@@ -50,6 +50,10 @@ async fn serve(
             )));
         }
     };
+    // Held from the first Jira call to the end of the streamed body.
+    let permit = feed
+        .limits
+        .try_acquire(owner.tenant.id, owner.account_id.as_str())?;
     let access = source::jira_access(state, &owner).await?;
     let columns = source::columns(state, feed, &owner, &access, &data_source).await?;
     let prepared = prepare(&data_source.jql, &columns, &options)?;
@@ -72,6 +76,7 @@ async fn serve(
             format: Format::Csv,
         },
         plan,
+        permit,
     );
     let mut response = HttpResponse::build(StatusCode::OK);
     response

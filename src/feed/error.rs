@@ -43,6 +43,8 @@ pub struct FeedError {
     pub message: String,
     /// Send `WWW-Authenticate` (only for our own 401s).
     pub challenge: bool,
+    /// Seconds for `Retry-After` (a 503 without one gets 60).
+    pub retry_after: Option<u32>,
 }
 
 impl FeedError {
@@ -52,6 +54,7 @@ impl FeedError {
             code,
             message: message.into(),
             challenge: false,
+            retry_after: None,
         }
     }
 
@@ -82,8 +85,11 @@ impl FeedError {
         if self.challenge {
             builder.insert_header((WWW_AUTHENTICATE, CHALLENGE));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            builder.insert_header((RETRY_AFTER, "60"));
+        let retry_after = self
+            .retry_after
+            .or((self.status == StatusCode::SERVICE_UNAVAILABLE).then_some(60));
+        if let Some(seconds) = retry_after {
+            builder.insert_header((RETRY_AFTER, seconds.to_string()));
         }
         let body = json!({"error": {"code": self.code, "message": self.message}});
         match format {
@@ -163,6 +169,7 @@ impl From<JiraError> for FeedError {
             JiraError::Unreachable
             | JiraError::Unexpected { .. }
             | JiraError::InvalidResponse(_) => (StatusCode::BAD_GATEWAY, "JiraUnavailable"),
+            JiraError::ResponseTooLarge { .. } => (StatusCode::BAD_GATEWAY, "JiraResponseTooLarge"),
         };
         let mut message = err.user_message();
         if err == JiraError::Unauthorized {

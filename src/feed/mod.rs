@@ -5,8 +5,8 @@
 //! Pure parts (unit-tested beside their code): [`columns`] (issue JSON → typed cells),
 //! [`filter`] (`$filter`), [`jql`] (pushdown), [`cursor`] (signed paging tokens), [`csv_format`],
 //! [`query`] (shared options). The engine is [`export`]; [`source`] finds the data source and
-//! the owner's Jira access; [`stream`] turns an export into a response body; [`odata`], [`csv`]
-//! and [`json`] are the endpoints.
+//! the owner's Jira access; [`limits`] bounds how many exports run at once; [`stream`] turns an
+//! export into a response body; [`odata`], [`csv`] and [`json`] are the endpoints.
 
 pub mod columns;
 pub mod csv;
@@ -18,6 +18,7 @@ pub mod field_cache;
 pub mod filter;
 pub mod jql;
 pub mod json;
+pub mod limits;
 pub mod odata;
 pub mod paging;
 pub mod query;
@@ -28,6 +29,7 @@ pub mod whoami;
 use cursor::CursorCodec;
 use export::Tuning;
 use field_cache::FieldCache;
+use limits::ExportLimits;
 
 /// HKDF purpose of the key that signs paging cursors.
 pub const CURSOR_KEY_PURPOSE: &[u8] = b"feed-cursor-v1";
@@ -38,14 +40,17 @@ pub struct FeedState {
     pub cursors: CursorCodec,
     pub fields: FieldCache,
     pub tuning: Tuning,
+    /// Concurrent exports per user and in total (`EXPORTS_PER_USER`, `EXPORTS_TOTAL`).
+    pub limits: ExportLimits,
 }
 
 impl FeedState {
-    pub fn new(cursor_key: [u8; 32]) -> Self {
+    pub fn new(cursor_key: [u8; 32], limits: ExportLimits) -> Self {
         Self {
             cursors: CursorCodec::new(cursor_key),
             fields: FieldCache::default(),
             tuning: Tuning::default(),
+            limits,
         }
     }
 }

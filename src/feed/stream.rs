@@ -4,6 +4,11 @@
 //! chunk. If Jira fails for good later, the body stream ends with an error, which makes the
 //! server drop the connection without the final chunk — the client sees a broken transfer, never
 //! a shorter data set that looks complete. Every export is logged once when it ends.
+//!
+//! The export task holds the request's [`ExportPermit`] (see [`super::limits`]) until it ends,
+//! and the body waits for the task before writing its last bytes (or breaking off): a client that
+//! stops reading keeps its slot (the task is blocked on a full channel), and one that has read a
+//! whole response finds its slot free for the next request.
 
 use std::time::Instant;
 
@@ -11,10 +16,12 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use futures_util::stream;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::columns::CellValue;
 use super::error::{FeedError, Format};
 use super::export::{self, ExportError, ExportEvent, ExportPlan, Outcome, Resume, Row};
+use super::limits::ExportPermit;
 use crate::jira::client::JiraError;
 use crate::jira::credentials::note_jira_error;
 use crate::startup::AppState;
@@ -36,20 +43,38 @@ pub struct ExportLabel {
     pub format: Format,
 }
 
-/// Starts `plan` in its own task and returns its events. When it ends, one log line records
-/// data source, format, rows, duration, Jira calls and retries; a Jira 401 marks the owner's
-/// saved token rejected.
+/// A started export: its events, and the task producing them.
+pub struct Running {
+    events: mpsc::Receiver<ExportEvent>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Waits until the export task has ended (and so released its permit).
+    async fn ended(&mut self) {
+        if let Some(task) = self.task.take() {
+            // A task that panicked has ended too; its permit was dropped while unwinding.
+            let _ = task.await;
+        }
+    }
+}
+
+/// Starts `plan` in its own task, which holds `permit` until it ends, and returns its events.
+/// When it ends, one log line records data source, format, rows, duration, Jira calls and
+/// retries; a Jira 401 marks the owner's saved token rejected.
 pub fn start(
     state: &web::Data<AppState>,
     owner: &TokenOwner,
     label: ExportLabel,
     plan: ExportPlan,
-) -> mpsc::Receiver<ExportEvent> {
+    permit: ExportPermit,
+) -> Running {
     let (tx, rx) = mpsc::channel(plan.tuning.out_buffer.max(1));
     let state = state.clone();
     let owner = owner.clone();
     let jira = state.jira.with_fresh_stats();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
+        let _permit = permit;
         let started = Instant::now();
         let creds = plan.creds.clone();
         let summary = export::run(&jira, plan, tx).await;
@@ -87,25 +112,34 @@ pub fn start(
             .await;
         }
     });
-    rx
+    Running {
+        events: rx,
+        task: Some(task),
+    }
 }
 
 /// Waits for the first event: an error before any data is answered as `format` wants; anything
 /// else starts the streamed body with `builder`'s status and headers.
 pub async fn respond(
-    mut events: mpsc::Receiver<ExportEvent>,
+    mut running: Running,
     encoder: impl Encoder,
     mut builder: HttpResponseBuilder,
     format: Format,
 ) -> HttpResponse {
-    let first = match events.recv().await {
-        None => return FeedError::internal("the export ended without a result").response(format),
-        Some(ExportEvent::Failed(err)) => return FeedError::from(err).response(format),
+    let first = match running.events.recv().await {
+        None => {
+            running.ended().await;
+            return FeedError::internal("the export ended without a result").response(format);
+        }
+        Some(ExportEvent::Failed(err)) => {
+            running.ended().await;
+            return FeedError::from(err).response(format);
+        }
         Some(first) => first,
     };
     let state = BodyState {
         pending: Some(first),
-        events,
+        running,
         encoder,
         started: false,
         finished: false,
@@ -115,7 +149,7 @@ pub async fn respond(
 
 struct BodyState<E> {
     pending: Option<ExportEvent>,
-    events: mpsc::Receiver<ExportEvent>,
+    running: Running,
     encoder: E,
     started: bool,
     finished: bool,
@@ -134,7 +168,7 @@ async fn next_chunk<E: Encoder>(
     }
     let event = match state.pending.take() {
         Some(event) => Some(event),
-        None => state.events.recv().await,
+        None => state.running.events.recv().await,
     };
     match event {
         Some(ExportEvent::Rows(rows)) => {
@@ -144,11 +178,13 @@ async fn next_chunk<E: Encoder>(
         Some(ExportEvent::End(resume)) => {
             state.encoder.tail(resume, &mut out);
             state.finished = true;
+            state.running.ended().await;
             Some((Ok(Bytes::from(out)), state))
         }
         // A failure (or a task that died) after the response started: abort the transfer.
         Some(ExportEvent::Failed(_)) | None => {
             state.finished = true;
+            state.running.ended().await;
             Some((
                 Err(std::io::Error::other(
                     "export aborted: Jira failed after the response started",

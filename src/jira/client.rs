@@ -2,6 +2,10 @@
 //! Atlassian API token) so Jira's own permissions decide what a feed may see. It only ever calls
 //! fixed read endpoints on the tenant's stored baseUrl, never follows redirects (credentials must
 //! not travel to another origin), and retries throttled or failed reads the way Atlassian asks.
+//!
+//! Every response body is read with a size cap ([`BodyLimits`]), chunk by chunk, so a broken or
+//! hostile server cannot make one call buffer without bound: past the cap the read stops, the
+//! connection is dropped and the call fails with [`JiraError::ResponseTooLarge`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -131,6 +135,10 @@ pub enum JiraError {
     /// and the position of the problem, never the data.
     #[error("Jira sent an unreadable response: {0}")]
     InvalidResponse(String),
+    /// The body was longer than the cap for its endpoint (see [`BodyLimits`]); not retried,
+    /// since the same request gets the same answer.
+    #[error("Jira sent a response larger than the {limit_bytes}-byte cap")]
+    ResponseTooLarge { limit_bytes: usize },
 }
 
 impl JiraError {
@@ -181,6 +189,12 @@ impl JiraError {
             Self::InvalidResponse(_) => "Jira sent a response that could not be read. Try again; \
                  if it keeps happening, contact support."
                 .to_owned(),
+            Self::ResponseTooLarge { limit_bytes } => format!(
+                "Jira sent more data in one answer than BI Connector accepts ({} MiB). If the \
+                 data source selects large fields (long texts, many comments or attachments), \
+                 select fewer; if it keeps happening, contact support.",
+                limit_bytes.div_ceil(1024 * 1024)
+            ),
         }
     }
 
@@ -190,13 +204,14 @@ impl JiraError {
     }
 }
 
-/// Timeouts and retries for every call made by a [`JiraClient`].
+/// Timeouts, retries and body caps for every call made by a [`JiraClient`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JiraClientConfig {
     pub connect_timeout: Duration,
     /// For one attempt, from sending the request to the end of the response body.
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
+    pub body_limits: BodyLimits,
 }
 
 impl Default for JiraClientConfig {
@@ -205,6 +220,49 @@ impl Default for JiraClientConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            body_limits: BodyLimits::default(),
+        }
+    }
+}
+
+/// The most bytes read from one response body, by kind of answer. The defaults are several times
+/// the largest legitimate answers, so only a broken or hostile server reaches them:
+///
+/// * a page of issues: `search/jql` returns at most 5,000 ids (about 20 bytes each, ~100 KB) or
+///   100 issues with fields, and `issue/bulkfetch` at most 100 issues; an issue with dozens of
+///   fields, a long description and labels is 10–50 KB, so a heavy page is 1–5 MB → **32 MiB**;
+/// * the field catalogue (`GET /field`): about 500 bytes per field, and even sites with 10,000
+///   custom fields stay near 5 MB → **16 MiB**;
+/// * anything else (`myself`, `approximate-count`, a page of 100 projects, a 400's error list):
+///   a few KB to ~200 KB → **4 MiB**.
+///
+/// The bound on memory per export is therefore `max_concurrency × issues` (8 × 32 MiB) in the
+/// worst case; typical pages are a hundredth of that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimits {
+    pub issues: usize,
+    pub fields: usize,
+    pub other: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        const MIB: usize = 1024 * 1024;
+        Self {
+            issues: 32 * MIB,
+            fields: 16 * MIB,
+            other: 4 * MIB,
+        }
+    }
+}
+
+impl BodyLimits {
+    /// The cap for the answer of `api_path` (one of our fixed paths).
+    fn for_path(&self, api_path: &str) -> usize {
+        match api_path {
+            PATH_SEARCH_JQL | PATH_BULK_FETCH => self.issues,
+            PATH_FIELDS => self.fields,
+            _ => self.other,
         }
     }
 }
@@ -228,6 +286,7 @@ struct StatsCounters {
 pub struct JiraClient {
     http: reqwest::Client,
     retry: RetryPolicy,
+    body_limits: BodyLimits,
     /// Overrides the configured per-attempt timeout (see [`JiraClient::interactive`]).
     attempt_timeout: Option<Duration>,
     clock: Clock,
@@ -447,6 +506,7 @@ impl JiraClient {
         Ok(Self {
             http,
             retry: config.retry,
+            body_limits: config.body_limits,
             attempt_timeout: None,
             clock,
             stats: Arc::default(),
@@ -730,8 +790,9 @@ impl JiraClient {
         );
         let headers = response.headers().clone();
         let now = self.clock.now();
+        let limit = self.body_limits.for_path(call.path);
         match classify(status, &headers, site, now) {
-            Verdict::Success => match response.bytes().await {
+            Verdict::Success => match read_body(response, limit).await {
                 Ok(body) => match serde_json::from_slice(&body) {
                     Ok(value) => Attempt::Success(value),
                     Err(err) => Attempt::Failed(JiraError::InvalidResponse(format!(
@@ -741,11 +802,15 @@ impl JiraClient {
                         describe_json_error(&err)
                     ))),
                 },
-                Err(err) => transport_failure(&err),
+                Err(BodyFailure::TooLarge) => {
+                    Attempt::Failed(JiraError::ResponseTooLarge { limit_bytes: limit })
+                }
+                Err(BodyFailure::Transport(err)) => transport_failure(&err),
             },
             Verdict::BadRequest => {
-                // If the body cannot be read, the status alone still says "bad request".
-                let body = response.bytes().await.unwrap_or_default();
+                // If the body cannot be read (or is absurdly long), the status alone still says
+                // "bad request".
+                let body = read_body(response, limit).await.unwrap_or_default();
                 Attempt::Failed(JiraError::BadRequest {
                     messages: error_messages(&body),
                 })
@@ -760,6 +825,33 @@ impl JiraClient {
             },
         }
     }
+}
+
+/// Why a body was not read in full.
+enum BodyFailure {
+    /// Longer than the cap (by `Content-Length` or by what arrived).
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// Reads the body chunk by chunk, stopping as soon as it would exceed `limit` bytes (the rest is
+/// never read: dropping the response closes the connection). A `Content-Length` over the cap
+/// fails before any byte is read; one under it is not trusted for more than a first allocation.
+async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, BodyFailure> {
+    const FIRST_ALLOCATION_MAX: usize = 1024 * 1024;
+    let declared = response.content_length();
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(BodyFailure::TooLarge);
+    }
+    let capacity = declared.map_or(0, |length| length as usize);
+    let mut body = Vec::with_capacity(capacity.min(limit).min(FIRST_ALLOCATION_MAX));
+    while let Some(chunk) = response.chunk().await.map_err(BodyFailure::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(BodyFailure::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Connection failures and timeouts are worth retrying: every call we make is a read.

@@ -227,6 +227,29 @@ async fn forged_or_broken_installs_are_rejected_and_create_no_tenant() {
 }
 
 #[tokio::test]
+async fn a_burst_of_installs_with_an_unknown_kid_asks_the_key_server_once() {
+    let app = spawn_app_without_installs(Clock::system()).await;
+    let client_key = app.emulator.sites()[0].client_key.clone();
+    let body = install_body(
+        &app,
+        &client_key,
+        "a-brand-new-shared-secret-of-enough-length",
+    );
+    let forged = signed_by_other_key(&install_claims(&app), "rotated-away-kid");
+    app.emulator.reset_stats();
+
+    let burst =
+        futures_util::future::join_all((0..8).map(|_| post_install(&app, Some(&forged), &body)))
+            .await;
+    let again = post_install(&app, Some(&forged), &body).await;
+
+    assert!(burst.iter().all(|status| *status == 401), "{burst:?}");
+    assert_eq!(again, 401);
+    assert_eq!(app.emulator.stats().install_key_requests, 1);
+    assert_eq!(tenant_count(&app), 0);
+}
+
+#[tokio::test]
 async fn a_rejected_reinstall_leaves_the_stored_secret_unchanged() {
     // Arrange
     let app = spawn_app().await;

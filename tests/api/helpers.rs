@@ -68,7 +68,27 @@ pub async fn spawn_app_without_installs(clock: Clock) -> TestApp {
     .await
 }
 
+/// As [`spawn_app_with`], with extra app settings (`("EXPORTS_PER_USER", "2")`, …).
+pub async fn spawn_app_with_settings(config: EmulatorConfig, extra: &[(&str, &str)]) -> TestApp {
+    let app = spawn_app_with_env(Clock::system(), config, extra).await;
+    for site in 0..app.emulator.sites().len() {
+        app.emulator
+            .install(site)
+            .await
+            .expect("the emulator installs the app");
+    }
+    app
+}
+
 async fn spawn_app_with_emulator(clock: Clock, config: EmulatorConfig) -> TestApp {
+    spawn_app_with_env(clock, config, &[]).await
+}
+
+async fn spawn_app_with_env(
+    clock: Clock,
+    config: EmulatorConfig,
+    extra: &[(&str, &str)],
+) -> TestApp {
     jira_bi_connector::telemetry::init();
     let emulator = Emulator::start(config).await.expect("the emulator starts");
     let data_dir = tempfile::tempdir().expect("a temp dir");
@@ -79,13 +99,18 @@ async fn spawn_app_with_emulator(clock: Clock, config: EmulatorConfig) -> TestAp
         .map(|site| site.base_url.clone())
         .collect::<Vec<_>>()
         .join(",");
-    let vars = [
+    let mut vars = vec![
         ("BASE_URL", "http://127.0.0.1:0".to_owned()),
         ("BIND_ADDRESS", "127.0.0.1:0".to_owned()),
         ("DATA_DIR", data_dir.path().display().to_string()),
         ("INSTALL_KEYS_URL", emulator.install_keys_url()),
         ("ALLOWED_JIRA_HOSTS", allowed),
     ];
+    vars.extend(
+        extra
+            .iter()
+            .map(|(name, value)| (*name, (*value).to_owned())),
+    );
     let settings = Settings::from_lookup(|name| {
         vars.iter()
             .find(|(key, _)| *key == name)

@@ -763,6 +763,7 @@ fn client(max_retries: u32) -> JiraClient {
                 base_delay: Duration::from_millis(10),
                 max_delay: Duration::from_secs(5),
             },
+            ..JiraClientConfig::default()
         },
         Clock::system(),
     )

@@ -16,6 +16,7 @@ mod feed_common;
 mod feed_csv_json;
 mod feed_export;
 mod feed_hostile;
+mod feed_limits;
 mod feed_odata;
 mod jira_token;
 mod startup;

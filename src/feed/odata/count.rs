@@ -43,6 +43,10 @@ async fn serve(
 ) -> Result<u64, FeedError> {
     let params = Params::parse(request.query_string());
     let options = parse_options(&params, Format::OData)?.for_count();
+    // Counting pages through every matching issue: an export in all but output.
+    let _permit = feed
+        .limits
+        .try_acquire(owner.tenant.id, owner.account_id.as_str())?;
     let access = source::jira_access(state, owner).await?;
     let columns = source::columns(state, feed, owner, &access, data_source).await?;
     let prepared = prepare(&data_source.jql, &columns, &options)?;

@@ -52,6 +52,10 @@ async fn serve(
 ) -> Result<HttpResponse, FeedError> {
     let params = Params::parse(request.query_string());
     let options = parse_options(&params, Format::OData)?;
+    // Held from the first Jira call (`$count=true` included) to the end of the streamed body.
+    let permit = feed
+        .limits
+        .try_acquire(owner.tenant.id, owner.account_id.as_str())?;
     let access = source::jira_access(state, owner).await?;
     let columns = source::columns(state, feed, owner, &access, data_source).await?;
     let prepared = prepare(&data_source.jql, &columns, &options)?;
@@ -126,6 +130,7 @@ async fn serve(
             format: Format::OData,
         },
         plan,
+        permit,
     );
     let mut response = builder(StatusCode::OK, ODATA_JSON);
     if let Some(applied) = preferred {

@@ -100,6 +100,7 @@ fn client(timeout: Duration) -> JiraClient {
             connect_timeout: Duration::from_secs(2),
             request_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
+            ..JiraClientConfig::default()
         },
         Clock::system(),
     )

@@ -141,6 +141,7 @@ fn client_with(max_retries: u32, request_timeout: Duration) -> JiraClient {
             connect_timeout: Duration::from_secs(2),
             request_timeout,
             retry: policy(max_retries),
+            ..JiraClientConfig::default()
         },
         Clock::system(),
     )
@@ -441,6 +442,139 @@ async fn bad_request_surfaces_jiras_messages() {
     assert!(err.user_message().contains("Unbounded JQL"));
     assert_eq!(jira.requests().len(), 1);
     jira.stop().await;
+}
+
+// ---- body size caps ----
+
+fn client_with_limits(body_limits: BodyLimits) -> JiraClient {
+    JiraClient::new(
+        JiraClientConfig {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(5),
+            retry: policy(3),
+            body_limits,
+        },
+        Clock::system(),
+    )
+    .unwrap()
+}
+
+/// `padding` spaces and then `json`, sent chunked (no `Content-Length`), 1 KiB per chunk.
+fn chunked_json(padding: usize, json: &'static str) -> HttpResponse {
+    let mut chunks: Vec<Result<web::Bytes, std::io::Error>> = (0..padding / 1024)
+        .map(|_| Ok(web::Bytes::from(vec![b' '; 1024])))
+        .collect();
+    chunks.push(Ok(web::Bytes::from(vec![b' '; padding % 1024])));
+    chunks.push(Ok(web::Bytes::from_static(json.as_bytes())));
+    HttpResponse::Ok()
+        .insert_header(("X-Seraph-LoginReason", "OK"))
+        .content_type("application/json")
+        .streaming(futures_util::stream::iter(chunks))
+}
+
+fn search(jql: &str) -> SearchRequest {
+    SearchRequest {
+        jql: jql.to_owned(),
+        next_page_token: None,
+        max_results: 5_000,
+        fields: vec!["id".to_owned()],
+    }
+}
+
+const SMALL: BodyLimits = BodyLimits {
+    issues: 8 * 1024,
+    fields: 4 * 1024,
+    other: 2 * 1024,
+};
+
+#[actix_web::test]
+async fn a_streamed_body_over_the_cap_fails_clearly_and_is_not_retried() {
+    let jira = MockJira::start(|_, _| chunked_json(20 * 1024, r#"{"issues":[]}"#)).await;
+
+    let err = client_with_limits(SMALL)
+        .search_jql(&jira.site(), &creds(), &search("project = A"))
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        err,
+        JiraError::ResponseTooLarge {
+            limit_bytes: 8 * 1024
+        }
+    );
+    assert_eq!(jira.requests().len(), 1, "the same answer would come again");
+    assert!(
+        err.user_message().contains("select fewer"),
+        "{}",
+        err.user_message()
+    );
+    jira.stop().await;
+}
+
+#[actix_web::test]
+async fn a_declared_length_over_the_cap_fails_before_the_body_is_read() {
+    let big = format!("[{}]", vec!["{}"; 3_000].join(","));
+    let jira = MockJira::start(move |_, _| {
+        HttpResponse::Ok()
+            .insert_header(("X-Seraph-LoginReason", "OK"))
+            .content_type("application/json")
+            .body(big.clone())
+    })
+    .await;
+
+    let err = client_with_limits(SMALL)
+        .fields(&jira.site(), &creds())
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        err,
+        JiraError::ResponseTooLarge {
+            limit_bytes: 4 * 1024
+        }
+    );
+    jira.stop().await;
+}
+
+#[actix_web::test]
+async fn each_endpoint_gets_its_own_cap_and_bodies_within_it_are_read() {
+    // 6 KiB: over the cap for `myself` (2 KiB), within the cap for a page of issues (8 KiB).
+    let jira = MockJira::start(|_, recorded| {
+        if recorded.path.ends_with("/myself") {
+            chunked_json(6 * 1024, r#"{"accountId":"a"}"#)
+        } else {
+            chunked_json(6 * 1024, r#"{"issues":[{"id":"10001"}],"isLast":true}"#)
+        }
+    })
+    .await;
+    let client = client_with_limits(SMALL);
+
+    let page = client
+        .search_jql(&jira.site(), &creds(), &search("project = A"))
+        .await
+        .unwrap();
+    let err = client.myself(&jira.site(), &creds()).await.unwrap_err();
+
+    assert_eq!(page.issues, vec![json!({"id": "10001"})]);
+    assert_eq!(
+        err,
+        JiraError::ResponseTooLarge {
+            limit_bytes: 2 * 1024
+        }
+    );
+    jira.stop().await;
+}
+
+#[test]
+fn default_caps_fit_the_largest_legitimate_answers() {
+    let limits = BodyLimits::default();
+    // 5,000 ids of an id-only search page, at a generous 40 bytes each.
+    assert!(limits.for_path(PATH_SEARCH_JQL) >= 5_000 * 40);
+    // 100 issues of 100 KB each in one bulkfetch.
+    assert!(limits.for_path(PATH_BULK_FETCH) >= 100 * 100 * 1024);
+    // A field catalogue of 20,000 fields of 600 bytes.
+    assert!(limits.for_path(PATH_FIELDS) >= 20_000 * 600);
+    assert!(limits.for_path(PATH_MYSELF) >= 64 * 1024);
 }
 
 #[actix_web::test]
@@ -974,6 +1108,9 @@ fn every_error_has_a_user_message() {
         JiraError::Unexpected { status: 503 },
         JiraError::Unexpected { status: 418 },
         JiraError::InvalidResponse("GET /x: not valid JSON at line 1 column 1".to_owned()),
+        JiraError::ResponseTooLarge {
+            limit_bytes: 32 * 1024 * 1024,
+        },
     ];
     let messages: std::collections::HashSet<String> =
         all.iter().map(JiraError::user_message).collect();
