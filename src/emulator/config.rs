@@ -72,6 +72,13 @@ pub struct FaultConfig {
     pub error_status: u16,
     /// Every Nth REST request sends the start of a body and then aborts the connection.
     pub drop_connection_every: Option<u32>,
+    /// Percent (0–100) of the issues in the data set that `issue/bulkfetch` answers under
+    /// `issueErrors` (a retriable error, as the spec allows) instead of returning them. Which
+    /// issues is fixed by their position in the data set, so a test can know them in advance.
+    pub issue_errors_percent: u8,
+    /// How many times each of those issues is answered as an issue error before it is returned
+    /// normally; `None` = every time (the issue can never be fetched while the knob is on).
+    pub issue_errors_times: Option<u32>,
 }
 
 impl Default for FaultConfig {
@@ -83,6 +90,8 @@ impl Default for FaultConfig {
             error_5xx_every: None,
             error_status: 503,
             drop_connection_every: None,
+            issue_errors_percent: 0,
+            issue_errors_times: None,
         }
     }
 }
