@@ -13,7 +13,7 @@ use crate::connect::tenants::SHARED_SECRET_PURPOSE;
 use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::db::{self, DbError, Pool};
 use crate::feed::{CURSOR_KEY_PURPOSE, FeedState};
-use crate::jira::client::{JiraClient, JiraClientConfig, RetryPolicy};
+use crate::jira::client::{JiraClient, JiraClientConfig, Pause, RetryPolicy};
 use crate::settings::Settings;
 use crate::{routes, security, telemetry};
 
@@ -71,7 +71,17 @@ impl Application {
     ///
     /// A `BASE_URL` with port 0 (e.g. `http://127.0.0.1:0`, used by tests) follows the port the
     /// listener actually bound, so the descriptor and JWT audience name the real address.
-    pub fn build_with_clock(mut settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+    pub fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+        Self::build_with_pause(settings, clock, Pause::real())
+    }
+
+    /// As [`Application::build_with_clock`], with the Jira client's retries waiting through
+    /// `pause` (tests pass [`Pause::recording`] to see the waits without spending them).
+    pub fn build_with_pause(
+        mut settings: Settings,
+        clock: Clock,
+        pause: Pause,
+    ) -> Result<Self, StartupError> {
         std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
             path: settings.data_dir.display().to_string(),
             source,
@@ -117,7 +127,8 @@ impl Application {
                 },
                 clock,
             )
-            .map_err(|e| StartupError::HttpClient(e.to_string()))?,
+            .map_err(|e| StartupError::HttpClient(e.to_string()))?
+            .with_pause(pause),
             settings,
             pool,
             clock,

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use jira_bi_connector::clock::Clock;
 use jira_bi_connector::connect::qsh;
 use jira_bi_connector::emulator::{Emulator, EmulatorConfig};
+use jira_bi_connector::jira::client::Pause;
 use jira_bi_connector::settings::Settings;
 use jira_bi_connector::startup::Application;
 use reqwest::redirect::Policy;
@@ -56,6 +57,18 @@ pub async fn spawn_app_with(config: EmulatorConfig) -> TestApp {
     app
 }
 
+/// As [`spawn_app_with`], with the app's Jira retries waiting through `pause` (a recorder).
+pub async fn spawn_app_with_pause(config: EmulatorConfig, pause: Pause) -> TestApp {
+    let app = spawn_app_with_emulator_and_pause(Clock::system(), config, pause).await;
+    for site in 0..app.emulator.sites().len() {
+        app.emulator
+            .install(site)
+            .await
+            .expect("the emulator installs the app");
+    }
+    app
+}
+
 /// An app and an emulator that know each other, with nothing installed yet.
 pub async fn spawn_app_without_installs(clock: Clock) -> TestApp {
     spawn_app_with_emulator(
@@ -69,6 +82,14 @@ pub async fn spawn_app_without_installs(clock: Clock) -> TestApp {
 }
 
 async fn spawn_app_with_emulator(clock: Clock, config: EmulatorConfig) -> TestApp {
+    spawn_app_with_emulator_and_pause(clock, config, Pause::real()).await
+}
+
+async fn spawn_app_with_emulator_and_pause(
+    clock: Clock,
+    config: EmulatorConfig,
+    pause: Pause,
+) -> TestApp {
     jira_bi_connector::telemetry::init();
     let emulator = Emulator::start(config).await.expect("the emulator starts");
     let data_dir = tempfile::tempdir().expect("a temp dir");
@@ -93,7 +114,7 @@ async fn spawn_app_with_emulator(clock: Clock, config: EmulatorConfig) -> TestAp
     })
     .expect("valid test settings");
     let application =
-        Application::build_with_clock(settings, clock).expect("the application builds");
+        Application::build_with_pause(settings, clock, pause).expect("the application builds");
     let address = application.base_url().to_owned();
     tokio::spawn(application.run_until_stopped());
     emulator.set_app_url(&address);

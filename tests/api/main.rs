@@ -13,6 +13,7 @@ mod emulator;
 mod feed_common;
 mod feed_csv_json;
 mod feed_export;
+mod feed_issue_errors;
 mod feed_odata;
 mod jira_token;
 mod startup;
