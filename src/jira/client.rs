@@ -616,7 +616,13 @@ impl JiraClient {
                 .await?;
             let returned: HashSet<String> = results.issues.iter().filter_map(issue_id).collect();
             let mut again: Vec<String> = Vec::new();
-            for id in results.issue_errors.iter().filter_map(issue_id) {
+            for error in &results.issue_errors {
+                // An error we cannot tie to an issue cannot be retried: the answer is unusable.
+                let Some(id) = issue_id(error) else {
+                    return Err(JiraError::InvalidResponse(format!(
+                        "POST {PATH_BULK_FETCH}: an issueErrors entry has no id"
+                    )));
+                };
                 // Never more than was asked for, and never an issue that did come back.
                 if again.len() < pending.len() && !returned.contains(&id) && !again.contains(&id) {
                     again.push(id);

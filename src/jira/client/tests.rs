@@ -775,6 +775,25 @@ async fn issues_jira_never_returns_fail_the_call_after_the_last_retry() {
 }
 
 #[actix_web::test]
+async fn an_issue_error_without_an_id_is_an_invalid_response_not_a_short_answer() {
+    let jira = MockJira::start(|_, _| {
+        ok_json(json!({"issues": [{"id": "1", "key": "EX-1", "fields": {}}],
+                       "issueErrors": [{"errorMessage": "Retry later."}]}))
+    })
+    .await;
+    let ids = vec!["1".to_owned(), "2".to_owned()];
+
+    let err = client(4)
+        .bulk_fetch(&jira.site(), &creds(), &ids, &[])
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, JiraError::InvalidResponse(_)), "{err:?}");
+    assert_eq!(jira.requests().len(), 1);
+    jira.stop().await;
+}
+
+#[actix_web::test]
 async fn issue_errors_of_every_chunk_are_retried_within_that_chunk() {
     let jira = MockJira::start(|n, request| match n {
         0 => bulk_answer(request, &["100"], &[]),
