@@ -14,7 +14,7 @@ use crate::crypto::{CryptoError, MasterKey, Sealer};
 use crate::db::{self, DbError, Pool};
 use crate::feed::limits::ExportLimits;
 use crate::feed::{CURSOR_KEY_PURPOSE, FeedState};
-use crate::jira::client::{BodyLimits, JiraClient, JiraClientConfig, RetryPolicy};
+use crate::jira::client::{BodyLimits, JiraClient, JiraClientConfig, Pause, RetryPolicy};
 use crate::settings::Settings;
 use crate::{private_files, routes, security, telemetry};
 
@@ -72,7 +72,17 @@ impl Application {
     ///
     /// A `BASE_URL` with port 0 (e.g. `http://127.0.0.1:0`, used by tests) follows the port the
     /// listener actually bound, so the descriptor and JWT audience name the real address.
-    pub fn build_with_clock(mut settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+    pub fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+        Self::build_with_pause(settings, clock, Pause::real())
+    }
+
+    /// As [`Application::build_with_clock`], with the Jira client's retries waiting through
+    /// `pause` (tests pass [`Pause::recording`] to see the waits without spending them).
+    pub fn build_with_pause(
+        mut settings: Settings,
+        clock: Clock,
+        pause: Pause,
+    ) -> Result<Self, StartupError> {
         private_files::create_private_dir(&settings.data_dir).map_err(|source| {
             StartupError::DataDir {
                 path: settings.data_dir.display().to_string(),
@@ -127,7 +137,8 @@ impl Application {
                 },
                 clock,
             )
-            .map_err(|e| StartupError::HttpClient(e.to_string()))?,
+            .map_err(|e| StartupError::HttpClient(e.to_string()))?
+            .with_pause(pause),
             settings,
             pool,
             clock,

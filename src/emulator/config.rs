@@ -80,6 +80,13 @@ pub struct FaultConfig {
     /// REST requests are counted and then wait until the faults are set again without this
     /// (a Jira that hangs): holds the app's exports open for as long as a test needs.
     pub stall_requests: bool,
+    /// Percent (0–100) of the issues in the data set that `issue/bulkfetch` answers under
+    /// `issueErrors` (a retriable error, as the spec allows) instead of returning them. Which
+    /// issues is fixed by their position in the data set, so a test can know them in advance.
+    pub issue_errors_percent: u8,
+    /// How many times each of those issues is answered as an issue error before it is returned
+    /// normally; `None` = every time (the issue can never be fetched while the knob is on).
+    pub issue_errors_times: Option<u32>,
 }
 
 impl Default for FaultConfig {
@@ -94,6 +101,8 @@ impl Default for FaultConfig {
             oversized_body_every: None,
             oversized_body_bytes: 48 * 1024 * 1024,
             stall_requests: false,
+            issue_errors_percent: 0,
+            issue_errors_times: None,
         }
     }
 }

@@ -1,9 +1,12 @@
 //! Fault injection for `/rest/...`: latency, 429 rate limits, 5xx, dropped connections and
 //! oversized bodies, so
 //! the app's retry and back-off paths can be exercised against something that really fails.
+//! Also the one fault that is not an HTTP status: `issue/bulkfetch` answering some issues under
+//! `issueErrors` ("a retriable error or payload constraint" in the spec) while the call succeeds.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -26,6 +29,8 @@ pub(crate) struct FaultState {
     counter: AtomicU64,
     /// Woken whenever the faults are set (ends a stall).
     changed: Notify,
+    /// How often each (site, issue index) was answered as an issue error since the last `set`.
+    issue_errors: Mutex<HashMap<(usize, usize), u32>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +47,7 @@ impl FaultState {
             config: RwLock::new(config),
             counter: AtomicU64::new(0),
             changed: Notify::new(),
+            issue_errors: Mutex::default(),
         }
     }
 
@@ -56,6 +62,10 @@ impl FaultState {
     pub(crate) fn set(&self, config: FaultConfig) {
         *self.config.write().unwrap_or_else(PoisonError::into_inner) = config;
         self.counter.store(0, Ordering::SeqCst);
+        self.issue_errors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         self.changed.notify_waiters();
     }
 
@@ -71,6 +81,27 @@ impl FaultState {
             }
             changed.await;
         }
+    }
+
+    /// Whether `bulkfetch` answers issue `index` of `site` under `issueErrors` this time (and
+    /// counts it if so). See [`FaultConfig::issue_errors_percent`].
+    pub(crate) fn issue_error(&self, config: &FaultConfig, site: usize, index: usize) -> bool {
+        if !issue_error_chosen(config.issue_errors_percent, index) {
+            return false;
+        }
+        let mut answered = self
+            .issue_errors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let times = answered.entry((site, index)).or_default();
+        if config
+            .issue_errors_times
+            .is_some_and(|limit| *times >= limit)
+        {
+            return false;
+        }
+        *times = times.saturating_add(1);
+        true
     }
 
     /// Counts one REST request and says which fault (if any) it gets.
@@ -91,6 +122,19 @@ impl FaultState {
             None
         }
     }
+}
+
+/// Whether issue `index` is among the `percent` of issues picked for issue errors: a fixed,
+/// well-mixed choice (SplitMix64 of the index), so neighbours are not picked together.
+pub(crate) fn issue_error_chosen(percent: u8, index: usize) -> bool {
+    if percent == 0 {
+        return false;
+    }
+    let mut z = (index as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    z % 100 < u64::from(percent)
 }
 
 /// Middleware for the `/rest` scope: counts the request, applies latency, maybe injects a fault.
@@ -276,6 +320,40 @@ mod tests {
         assert_eq!(state.next(&config), None);
         assert_eq!(state.next(&config), Some(Fault::RateLimit));
         assert_eq!(state.current(), config);
+    }
+
+    #[test]
+    fn about_the_configured_share_of_issues_is_picked_for_issue_errors() {
+        let picked = (0..10_000)
+            .filter(|&index| issue_error_chosen(5, index))
+            .count();
+        assert!((400..600).contains(&picked), "{picked} of 10000 at 5%");
+        assert_eq!((0..1_000).filter(|&i| issue_error_chosen(0, i)).count(), 0);
+        assert_eq!(
+            (0..1_000).filter(|&i| issue_error_chosen(100, i)).count(),
+            1_000
+        );
+    }
+
+    #[test]
+    fn a_picked_issue_fails_the_configured_number_of_times_then_succeeds() {
+        let config = FaultConfig {
+            issue_errors_percent: 100,
+            issue_errors_times: Some(2),
+            ..FaultConfig::default()
+        };
+        let state = FaultState::new(config.clone());
+        let answers: Vec<bool> = (0..3).map(|_| state.issue_error(&config, 0, 7)).collect();
+        assert_eq!(answers, vec![true, true, false]);
+        // Counted per site, and restarted by `set`.
+        assert!(state.issue_error(&config, 1, 7));
+        state.set(config.clone());
+        assert!(state.issue_error(&config, 0, 7));
+        let forever = FaultConfig {
+            issue_errors_times: None,
+            ..config
+        };
+        assert!((0..10).all(|_| state.issue_error(&forever, 0, 8)));
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Stats {
     pub captcha_challenges: u64,
     /// Issues returned by search and bulkfetch.
     pub issues_returned: u64,
+    /// Issues bulkfetch answered under `issueErrors` by fault injection.
+    pub issue_errors: u64,
     /// Lifecycle callbacks the emulator sent to the app (installed, enabled…).
     pub lifecycle_callbacks: u64,
     /// The largest number of REST requests that were in flight at once.
@@ -102,6 +104,10 @@ impl StatsCounters {
 
     pub(crate) fn issues_returned(&self, count: usize) {
         self.with(|counters| counters.stats.issues_returned += count as u64);
+    }
+
+    pub(crate) fn issue_errors(&self, count: usize) {
+        self.with(|counters| counters.stats.issue_errors += count as u64);
     }
 
     /// Marks a REST request as running until the returned guard is dropped.

@@ -165,6 +165,9 @@ impl From<JiraError> for FeedError {
             JiraError::NotFound => (StatusCode::NOT_FOUND, "JiraNotFound"),
             JiraError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "JiraRejectedQuery"),
             JiraError::RateLimited => (StatusCode::SERVICE_UNAVAILABLE, "JiraRateLimited"),
+            JiraError::IssuesUnavailable { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "JiraIssuesUnavailable")
+            }
             JiraError::Timeout => (StatusCode::GATEWAY_TIMEOUT, "JiraTimeout"),
             JiraError::Unreachable
             | JiraError::Unexpected { .. }

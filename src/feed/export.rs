@@ -506,7 +506,8 @@ impl FetchJob {
         let plan = &self.plan;
         let mut rows = Vec::with_capacity(batch.ids.len());
         for (i, id) in batch.ids.iter().enumerate() {
-            // Issues deleted or hidden since the search are left out (Jira's `issueErrors`).
+            // Issues deleted or hidden since the search are left out; Jira neither returns nor
+            // lists them (the client has already re-requested its `issueErrors`).
             let Some(issue) = by_id.remove(id) else {
                 continue;
             };

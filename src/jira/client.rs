@@ -7,6 +7,7 @@
 //! hostile server cannot make one call buffer without bound: past the cap the read stops, the
 //! connection is dropped and the call fails with [`JiraError::ResponseTooLarge`].
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,8 +22,7 @@ use url::{Host, Url};
 use crate::clock::Clock;
 use crate::crypto::SecretString;
 
-use super::retry::random_jitter;
-pub use super::retry::{RetryPolicy, next_delay, parse_retry_after};
+pub use super::retry::{Pause, RetryPolicy, next_delay, parse_retry_after};
 
 const USER_AGENT: &str = concat!("jira-bi-connector/", env!("CARGO_PKG_VERSION"));
 
@@ -131,6 +131,10 @@ pub enum JiraError {
     /// Any other status, including redirects (never followed) and 5xx after every retry.
     #[error("Jira answered with unexpected status {status}")]
     Unexpected { status: u16 },
+    /// `issue/bulkfetch` kept listing these issues under `issueErrors` (retriable) after every
+    /// retry: the answer would be incomplete.
+    #[error("Jira could not return {count} issues after all retries")]
+    IssuesUnavailable { count: usize },
     /// A success status whose body is not what the API documents. The text names the endpoint
     /// and the position of the problem, never the data.
     #[error("Jira sent an unreadable response: {0}")]
@@ -186,6 +190,10 @@ impl JiraError {
             Self::Unexpected { status } => {
                 format!("Jira answered with an unexpected status (HTTP {status}).")
             }
+            Self::IssuesUnavailable { count } => format!(
+                "Jira could not return {count} of the issues right now, even after several \
+                 tries, so the data would be incomplete. Try again in a few minutes."
+            ),
             Self::InvalidResponse(_) => "Jira sent a response that could not be read. Try again; \
                  if it keeps happening, contact support."
                 .to_owned(),
@@ -290,6 +298,8 @@ pub struct JiraClient {
     /// Overrides the configured per-attempt timeout (see [`JiraClient::interactive`]).
     attempt_timeout: Option<Duration>,
     clock: Clock,
+    /// How retries wait (injected by tests).
+    pause: Pause,
     stats: Arc<StatsCounters>,
 }
 
@@ -509,8 +519,14 @@ impl JiraClient {
             body_limits: config.body_limits,
             attempt_timeout: None,
             clock,
+            pause: Pause::real(),
             stats: Arc::default(),
         })
+    }
+
+    /// This client with retries waiting through `pause` (tests record the waits instead).
+    pub fn with_pause(self, pause: Pause) -> Self {
+        Self { pause, ..self }
     }
 
     /// A handle sharing this client's connection pool and settings but counting on its own from
@@ -615,8 +631,15 @@ impl JiraClient {
     }
 
     /// `POST /rest/api/3/issue/bulkfetch`: full issues for ids or keys, in Jira's order
-    /// (ascending id). More than [`BULK_FETCH_MAX_IDS`] ids are sent as consecutive calls;
-    /// issues Jira reports under `issueErrors` (deleted, not visible) are left out.
+    /// (ascending id) per call. More than [`BULK_FETCH_MAX_IDS`] ids are sent as consecutive
+    /// calls.
+    ///
+    /// Jira lists under `issueErrors` the issues it could not return *this time* ("a retriable
+    /// error or payload constraint"); those are requested again, after the policy's backoff, up
+    /// to `max_retries` times, each round counted as a retry. If some still cannot be read the
+    /// call fails with [`JiraError::IssuesUnavailable`], so no caller mistakes a partial answer
+    /// for a whole one. Issues that are neither returned nor listed (deleted, or not visible to
+    /// the user) are simply absent, as the spec documents.
     pub async fn bulk_fetch(
         &self,
         site: &JiraSite,
@@ -626,22 +649,71 @@ impl JiraClient {
     ) -> Result<Vec<serde_json::Value>, JiraError> {
         let mut issues = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BULK_FETCH_MAX_IDS) {
+            self.bulk_fetch_chunk(site, creds, chunk, fields, &mut issues)
+                .await?;
+        }
+        Ok(issues)
+    }
+
+    /// One call of at most [`BULK_FETCH_MAX_IDS`] ids, plus its re-requests of `issueErrors`.
+    async fn bulk_fetch_chunk(
+        &self,
+        site: &JiraSite,
+        creds: &JiraCredentials,
+        chunk: &[String],
+        fields: &[String],
+        issues: &mut Vec<serde_json::Value>,
+    ) -> Result<(), JiraError> {
+        let mut pending: Vec<String> = chunk.to_vec();
+        let mut round: u32 = 0;
+        loop {
             let body = BulkFetchBody {
-                issue_ids_or_keys: chunk,
+                issue_ids_or_keys: &pending,
                 fields,
             };
             let results: BulkFetchResults = self
                 .call(site, creds, Call::post(PATH_BULK_FETCH, &body)?)
                 .await?;
-            if !results.issue_errors.is_empty() {
-                tracing::debug!(
-                    jira.issue_errors = results.issue_errors.len(),
-                    "Jira bulk fetch skipped issues"
-                );
+            let returned: HashSet<String> = results.issues.iter().filter_map(issue_id).collect();
+            let mut again: Vec<String> = Vec::new();
+            for error in &results.issue_errors {
+                // An error we cannot tie to an issue cannot be retried: the answer is unusable.
+                let Some(id) = issue_id(error) else {
+                    return Err(JiraError::InvalidResponse(format!(
+                        "POST {PATH_BULK_FETCH}: an issueErrors entry has no id"
+                    )));
+                };
+                // Never more than was asked for, and never an issue that did come back.
+                if again.len() < pending.len() && !returned.contains(&id) && !again.contains(&id) {
+                    again.push(id);
+                }
             }
             issues.extend(results.issues);
+            if again.is_empty() {
+                return Ok(());
+            }
+            if round >= self.retry.max_retries {
+                tracing::warn!(
+                    http.path = PATH_BULK_FETCH,
+                    jira.issue_errors = again.len(),
+                    attempt = round + 1,
+                    "Jira still could not return some issues after all retries"
+                );
+                return Err(JiraError::IssuesUnavailable { count: again.len() });
+            }
+            let delay = next_delay(round, None, &self.retry, self.pause.jitter());
+            tracing::info!(
+                http.path = PATH_BULK_FETCH,
+                jira.issue_errors = again.len(),
+                attempt = round + 1,
+                delay_ms = delay.as_millis(),
+                "Jira could not return some issues this time; they will be requested again"
+            );
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            round += 1;
+            self.pause.sleep(delay).await;
+            pending = again;
         }
-        Ok(issues)
     }
 
     /// `GET /rest/api/3/field`: every system and custom field the user can see.
@@ -739,7 +811,8 @@ impl JiraClient {
                         );
                         return Err(give_up);
                     }
-                    let delay = next_delay(retries_done, retry_after, &self.retry, random_jitter());
+                    let delay =
+                        next_delay(retries_done, retry_after, &self.retry, self.pause.jitter());
                     tracing::info!(
                         http.method = %call.method,
                         http.path = call.path,
@@ -751,7 +824,7 @@ impl JiraClient {
                     );
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     retries_done += 1;
-                    tokio::time::sleep(delay).await;
+                    self.pause.sleep(delay).await;
                 }
             }
         }
@@ -852,6 +925,15 @@ async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// The `id` of an `IssueBean` or `IssueError` (a string in the spec; a number is tolerated).
+fn issue_id(value: &serde_json::Value) -> Option<String> {
+    match value.get("id")? {
+        serde_json::Value::String(id) => Some(id.clone()),
+        serde_json::Value::Number(id) => Some(id.to_string()),
+        _ => None,
+    }
 }
 
 /// Connection failures and timeouts are worth retrying: every call we make is a read.

@@ -2,6 +2,7 @@
 //! without a server or a clock. Follows Atlassian's published guidance: honour `Retry-After`,
 //! otherwise back off exponentially with ×0.7–1.3 jitter, at most 4 retries, never over 30 s.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -88,6 +89,57 @@ pub(crate) fn random_jitter() -> f64 {
     crate::crypto::random_bytes::<4>()
         .map(|bytes| f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX))
         .unwrap_or(0.5)
+}
+
+/// How retries wait. [`Pause::real`] sleeps with random jitter; [`Pause::recording`] returns at
+/// once, uses the jitter midpoint (so every wait is exactly the policy's value) and keeps the
+/// sequence of waits, so tests check *which* waits happened instead of how long they took.
+#[derive(Clone, Debug, Default)]
+pub struct Pause {
+    recorded: Option<Arc<Mutex<Vec<Duration>>>>,
+}
+
+impl Pause {
+    pub fn real() -> Self {
+        Self::default()
+    }
+
+    pub fn recording() -> Self {
+        Self {
+            recorded: Some(Arc::default()),
+        }
+    }
+
+    /// The waits so far, in order (always empty for [`Pause::real`]).
+    pub fn waits(&self) -> Vec<Duration> {
+        self.recorded.as_ref().map_or_else(Vec::new, |recorded| {
+            recorded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        })
+    }
+
+    pub(crate) fn jitter(&self) -> f64 {
+        if self.recorded.is_some() {
+            0.5
+        } else {
+            random_jitter()
+        }
+    }
+
+    pub(crate) async fn sleep(&self, delay: Duration) {
+        match &self.recorded {
+            None => tokio::time::sleep(delay).await,
+            Some(recorded) => {
+                recorded
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(delay);
+                tokio::task::yield_now().await;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use jira_bi_connector::clock::Clock;
 use jira_bi_connector::connect::qsh;
 use jira_bi_connector::emulator::{Emulator, EmulatorConfig};
+use jira_bi_connector::jira::client::Pause;
 use jira_bi_connector::settings::Settings;
 use jira_bi_connector::startup::Application;
 use reqwest::redirect::Policy;
@@ -56,6 +57,18 @@ pub async fn spawn_app_with(config: EmulatorConfig) -> TestApp {
     app
 }
 
+/// As [`spawn_app_with`], with the app's Jira retries waiting through `pause` (a recorder).
+pub async fn spawn_app_with_pause(config: EmulatorConfig, pause: Pause) -> TestApp {
+    let app = spawn_app_with_emulator_and_pause(Clock::system(), config, pause).await;
+    for site in 0..app.emulator.sites().len() {
+        app.emulator
+            .install(site)
+            .await
+            .expect("the emulator installs the app");
+    }
+    app
+}
+
 /// An app and an emulator that know each other, with nothing installed yet.
 pub async fn spawn_app_without_installs(clock: Clock) -> TestApp {
     spawn_app_with_emulator(
@@ -70,7 +83,7 @@ pub async fn spawn_app_without_installs(clock: Clock) -> TestApp {
 
 /// As [`spawn_app_with`], with extra app settings (`("EXPORTS_PER_USER", "2")`, …).
 pub async fn spawn_app_with_settings(config: EmulatorConfig, extra: &[(&str, &str)]) -> TestApp {
-    let app = spawn_app_with_env(Clock::system(), config, extra).await;
+    let app = spawn_app_with_env(Clock::system(), config, Pause::real(), extra).await;
     for site in 0..app.emulator.sites().len() {
         app.emulator
             .install(site)
@@ -81,12 +94,21 @@ pub async fn spawn_app_with_settings(config: EmulatorConfig, extra: &[(&str, &st
 }
 
 async fn spawn_app_with_emulator(clock: Clock, config: EmulatorConfig) -> TestApp {
-    spawn_app_with_env(clock, config, &[]).await
+    spawn_app_with_env(clock, config, Pause::real(), &[]).await
+}
+
+async fn spawn_app_with_emulator_and_pause(
+    clock: Clock,
+    config: EmulatorConfig,
+    pause: Pause,
+) -> TestApp {
+    spawn_app_with_env(clock, config, pause, &[]).await
 }
 
 async fn spawn_app_with_env(
     clock: Clock,
     config: EmulatorConfig,
+    pause: Pause,
     extra: &[(&str, &str)],
 ) -> TestApp {
     jira_bi_connector::telemetry::init();
@@ -118,7 +140,7 @@ async fn spawn_app_with_env(
     })
     .expect("valid test settings");
     let application =
-        Application::build_with_clock(settings, clock).expect("the application builds");
+        Application::build_with_pause(settings, clock, pause).expect("the application builds");
     let address = application.base_url().to_owned();
     tokio::spawn(application.run_until_stopped());
     emulator.set_app_url(&address);

@@ -17,6 +17,7 @@ mod feed_csv_json;
 mod feed_export;
 mod feed_hostile;
 mod feed_limits;
+mod feed_issue_errors;
 mod feed_odata;
 mod jira_token;
 mod startup;

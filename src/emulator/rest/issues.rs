@@ -1,5 +1,9 @@
-//! `POST /rest/api/3/issue/bulkfetch`: up to 100 issues by id or key, ascending by id, with
-//! `issueErrors` for the ones the caller cannot see.
+//! `POST /rest/api/3/issue/bulkfetch`: up to 100 issues by id or key, ascending by id.
+//!
+//! As the spec says of `BulkIssueResults.issueErrors`, issues that do not exist or that the
+//! caller may not see are simply left out; `issueErrors` lists only issues Jira could not return
+//! *this time* (a retriable error or payload constraint), which the emulator produces on demand
+//! through [`FaultConfig::issue_errors_percent`](crate::emulator::FaultConfig).
 
 use std::collections::BTreeSet;
 
@@ -58,28 +62,37 @@ pub(crate) async fn bulkfetch(
         .get(user.user)
         .map(|user| user.hidden_projects.clone())
         .unwrap_or_default();
+    let faults = ctx.shared.faults.current();
     let mut found = BTreeSet::new();
-    let mut errors: Vec<Value> = Vec::new();
-    let mut reported = BTreeSet::new();
+    let mut failed = BTreeSet::new();
     for requested in &body.issue_ids_or_keys {
         let visible = site.dataset.index_of(requested.trim()).filter(|&index| {
             let project = site.dataset.project_key(index);
             !hidden.iter().any(|key| Some(key.as_str()) == project)
         });
-        match visible {
-            Some(index) => {
-                found.insert(index);
-            }
-            None => {
-                if reported.insert(requested.clone()) {
-                    errors.push(json!({
-                        "id": requested,
-                        "errorMessage": "Issue does not exist or you do not have permission to see it.",
-                    }));
-                }
-            }
+        // Absent or invisible issues are neither returned nor listed as errors.
+        let Some(index) = visible else { continue };
+        if found.contains(&index) || failed.contains(&index) {
+            continue;
+        }
+        if ctx.shared.faults.issue_error(&faults, ctx.index, index) {
+            failed.insert(index);
+        } else {
+            found.insert(index);
         }
     }
+    // Jira names the issue by its id, whichever way it was requested.
+    let errors: Vec<Value> = failed
+        .iter()
+        .map(|&index| {
+            json!({
+                "id": site.dataset.issue_id(index),
+                "errorMessage": "The issue could not be retrieved right now. Try again later \
+                                 (injected by the Jira emulator).",
+            })
+        })
+        .collect();
+    ctx.shared.stats.issue_errors(errors.len());
     let selection = FieldSelection::parse(
         body.fields.as_deref().unwrap_or_default(),
         DefaultFields::Navigable,

@@ -782,8 +782,7 @@ async fn bulk_fetch_sends_at_most_100_ids_per_call() {
                 |id| json!({"id": id, "key": format!("EX-{}", id.as_str().unwrap()), "fields": {}}),
             )
             .collect();
-        ok_json(json!({"expand": "", "issues": issues,
-                       "issueErrors": [{"id": "999", "errorMessage": "not found"}]}))
+        ok_json(json!({"expand": "", "issues": issues, "issueErrors": []}))
     })
     .await;
     let ids: Vec<String> = (1..=150).map(|n| n.to_string()).collect();
@@ -811,6 +810,152 @@ async fn bulk_fetch_sends_at_most_100_ids_per_call() {
         .collect();
     assert_eq!(sizes, vec![100, 50]);
     assert_eq!(requests[0].json()["fields"], json!(["summary"]));
+    jira.stop().await;
+}
+
+/// A bulkfetch answer for the requested ids: those in `errors` listed under `issueErrors`, those
+/// in `absent` neither returned nor listed (deleted or hidden), the rest returned.
+fn bulk_answer(request: &Recorded, errors: &[&str], absent: &[&str]) -> HttpResponse {
+    let requested: Vec<String> = request.json()["issueIdsOrKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect();
+    let issues: Vec<_> = requested
+        .iter()
+        .filter(|id| !errors.contains(&id.as_str()) && !absent.contains(&id.as_str()))
+        .map(|id| json!({"id": id, "key": format!("EX-{id}"), "fields": {}}))
+        .collect();
+    let issue_errors: Vec<_> = requested
+        .iter()
+        .filter(|id| errors.contains(&id.as_str()))
+        .map(|id| json!({"id": id, "errorMessage": "Retry later."}))
+        .collect();
+    ok_json(json!({"issues": issues, "issueErrors": issue_errors}))
+}
+
+fn requested_ids(request: &Recorded) -> Vec<String> {
+    request.json()["issueIdsOrKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn issue_errors_are_requested_again_with_backoff_until_every_issue_is_returned() {
+    let jira = MockJira::start(|n, request| match n {
+        0 => bulk_answer(request, &["7", "9"], &["5"]),
+        1 => bulk_answer(request, &["9"], &[]),
+        _ => bulk_answer(request, &[], &[]),
+    })
+    .await;
+    let ids: Vec<String> = (1..=10).map(|n| n.to_string()).collect();
+    let pause = Pause::recording();
+    let client = client(4).with_pause(pause.clone());
+
+    let issues = client
+        .bulk_fetch(&jira.site(), &creds(), &ids, &[])
+        .await
+        .unwrap();
+
+    let mut got: Vec<&str> = issues.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    got.sort_by_key(|id| id.parse::<u32>().unwrap());
+    // Issue 5 was neither returned nor listed: deleted or hidden, so it stays out.
+    assert_eq!(got, ["1", "2", "3", "4", "6", "7", "8", "9", "10"]);
+    let requests = jira.requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requested_ids(&requests[1]), ["7", "9"]);
+    assert_eq!(requested_ids(&requests[2]), ["9"]);
+    // The policy's backoff (1 ms doubling), at the jitter midpoint the recorder uses.
+    assert_eq!(
+        pause.waits(),
+        [Duration::from_millis(1), Duration::from_millis(2)]
+    );
+    assert_eq!(
+        client.stats(),
+        CallStats {
+            requests: 3,
+            retries: 2
+        }
+    );
+    jira.stop().await;
+}
+
+#[actix_web::test]
+async fn issues_jira_never_returns_fail_the_call_after_the_last_retry() {
+    let jira = MockJira::start(|_, request| bulk_answer(request, &["3"], &[])).await;
+    let ids: Vec<String> = (1..=4).map(|n| n.to_string()).collect();
+    let pause = Pause::recording();
+    let client = client(4).with_pause(pause.clone());
+
+    let err = client
+        .bulk_fetch(&jira.site(), &creds(), &ids, &[])
+        .await
+        .unwrap_err();
+
+    assert_eq!(err, JiraError::IssuesUnavailable { count: 1 });
+    assert_eq!(jira.requests().len(), 5);
+    let millis = |ms: &[u64]| {
+        ms.iter()
+            .map(|&m| Duration::from_millis(m))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pause.waits(), millis(&[1, 2, 4, 8]));
+    assert_eq!(client.stats().retries, 4);
+    jira.stop().await;
+}
+
+#[actix_web::test]
+async fn an_issue_error_without_an_id_is_an_invalid_response_not_a_short_answer() {
+    let jira = MockJira::start(|_, _| {
+        ok_json(json!({"issues": [{"id": "1", "key": "EX-1", "fields": {}}],
+                       "issueErrors": [{"errorMessage": "Retry later."}]}))
+    })
+    .await;
+    let ids = vec!["1".to_owned(), "2".to_owned()];
+
+    let err = client(4)
+        .bulk_fetch(&jira.site(), &creds(), &ids, &[])
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, JiraError::InvalidResponse(_)), "{err:?}");
+    assert_eq!(jira.requests().len(), 1);
+    jira.stop().await;
+}
+
+#[actix_web::test]
+async fn issue_errors_of_every_chunk_are_retried_within_that_chunk() {
+    let jira = MockJira::start(|n, request| match n {
+        0 => bulk_answer(request, &["100"], &[]),
+        2 => bulk_answer(request, &["101", "150"], &[]),
+        _ => bulk_answer(request, &[], &[]),
+    })
+    .await;
+    let ids: Vec<String> = (1..=150).map(|n| n.to_string()).collect();
+    let pause = Pause::recording();
+    let client = client(4).with_pause(pause.clone());
+
+    let issues = client
+        .bulk_fetch(&jira.site(), &creds(), &ids, &[])
+        .await
+        .unwrap();
+
+    assert_eq!(issues.len(), 150);
+    let sizes: Vec<usize> = jira
+        .requests()
+        .iter()
+        .map(|r| requested_ids(r).len())
+        .collect();
+    assert_eq!(sizes, [100, 1, 50, 2]);
+    // Each chunk starts its backoff afresh.
+    assert_eq!(
+        pause.waits(),
+        [Duration::from_millis(1), Duration::from_millis(1)]
+    );
     jira.stop().await;
 }
 
@@ -1111,6 +1256,7 @@ fn every_error_has_a_user_message() {
         JiraError::ResponseTooLarge {
             limit_bytes: 32 * 1024 * 1024,
         },
+        JiraError::IssuesUnavailable { count: 3 },
     ];
     let messages: std::collections::HashSet<String> =
         all.iter().map(JiraError::user_message).collect();
