@@ -5,10 +5,9 @@ use crate::helpers::spawn_app;
 fn descriptor_schema() -> serde_json::Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/reference/connect-descriptor-jira-schema.json"
+        "/tests/fixtures/connect-descriptor-jira-schema.json"
     );
-    let text =
-        std::fs::read_to_string(path).expect("the shared descriptor schema is beside the repo");
+    let text = std::fs::read_to_string(path).expect("the descriptor schema is in tests/fixtures");
     serde_json::from_str(&text).expect("the schema is JSON")
 }
 

@@ -131,10 +131,7 @@ async fn metadata_is_valid_csdl_and_fetched_from_jira_at_most_once_in_a_while() 
     ] {
         assert!(xml.contains(property), "{property} in\n{xml}");
     }
-    let schemas = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/reference/odata-csdl/"
-    );
+    let schemas = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/odata-csdl/");
     let (valid, out, err) = run_python(
         "validate_csdl.py",
         vec![schemas.to_owned()],

@@ -9,7 +9,7 @@ use super::{client, get, post, start_emulator};
 
 const SPEC_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/reference/jira-platform-openapi-v3.json"
+    "/tests/fixtures/jira-platform-openapi-v3.json"
 );
 
 /// `components` of the spec with OpenAPI-only `nullable` turned into JSON Schema.
