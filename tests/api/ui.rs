@@ -63,6 +63,22 @@ pub async fn wait_for_text(client: &Client, text: &str) {
         .unwrap_or_else(|e| panic!("text `{text}` did not appear: {e}"));
 }
 
+/// Waits for a `div.banner--{kind}` (a page's notice, not the new-token panel) whose text contains
+/// `containing`, and returns its text. Waiting on the text rather than the first banner found keeps
+/// a test from reading the page it is leaving while the next one loads.
+pub async fn wait_for_banner(client: &Client, kind: &str, containing: &str) -> String {
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::XPath(&format!(
+            "//div[contains(concat(' ', normalize-space(@class), ' '), ' banner--{kind} ')][contains(normalize-space(.), {})]",
+            xpath_literal(containing)
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("a {kind} banner with `{containing}` did not appear: {e}"));
+    page_text(client).await
+}
+
 /// Everything the current document shows, as text.
 pub async fn page_text(client: &Client) -> String {
     client

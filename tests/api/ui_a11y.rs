@@ -13,7 +13,7 @@ use crate::browser::{
     Browser, assert_accessible, find, focus_is_on, press, tab_to, type_keys, wait_for_focus,
 };
 use crate::helpers::spawn_app;
-use crate::ui::{click_link, create_tokens_over_http, page_text, text_of, wait_for_text};
+use crate::ui::{click_link, create_tokens_over_http, text_of, wait_for_banner, wait_for_text};
 
 fn key(key: Key) -> char {
     key.into()
@@ -126,8 +126,7 @@ async fn a_keyboard_user_creates_copies_and_revokes_an_access_token() {
             assert!(wait_for_focus(&client, "dialog[open] [data-dialog-close]").await);
             tab_to(&client, "dialog[open] button[type=submit]").await;
             press(&client, &[key(Key::Enter)]).await;
-            let banner = text_of(&client, ".banner--success").await;
-            assert!(banner.contains("Typed by keyboard"), "{banner}");
+            wait_for_banner(&client, "success", "Typed by keyboard").await;
             wait_for_text(&client, "No access tokens yet").await;
         })
         .await;
@@ -430,8 +429,8 @@ async fn the_app_is_fully_usable_where_atlassians_all_js_cannot_load() {
                 .click()
                 .await
                 .unwrap();
-            find(&client, ".banner--success").await;
-            assert!(page_text(&client).await.contains("No access tokens yet"));
+            find(&client, "div.banner--success").await;
+            wait_for_text(&client, "No access tokens yet").await;
         })
         .await;
 }
