@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::*;
 use crate::clock::Clock;
-use crate::jira::client::tests::{MockJira, myself_json, ok_json};
+use crate::jira::client::mock::{MockJira, myself_json, ok_json};
 use crate::jira::client::{JiraClientConfig, RetryPolicy};
 
 // ---- JiraEmail ----
