@@ -351,7 +351,7 @@ async fn search_ids(
         match jira.search_jql(&plan.site, &plan.creds, &request).await {
             Err(JiraError::RateLimited) if round < plan.tuning.throttle_rounds => {
                 round += 1;
-                tokio::time::sleep(plan.tuning.throttle_pause).await;
+                jira.wait(plan.tuning.throttle_pause).await;
             }
             other => break other?,
         }
@@ -705,7 +705,7 @@ impl Fetcher {
         for _ in 0..self.plan.tuning.throttle_rounds {
             self.concurrency = 1;
             self.clean_streak = 0;
-            tokio::time::sleep(self.plan.tuning.throttle_pause).await;
+            self.jira.wait(self.plan.tuning.throttle_pause).await;
             let (result, stats) = job.fetch(&batch).await;
             match result {
                 Ok(rows) => {

@@ -116,6 +116,13 @@ impl JiraClient {
         }
     }
 
+    /// Waits `delay` the way this client's retries wait (through its [`Pause`]), for callers that
+    /// pace their own re-tries of a call, such as the export engine after a throttled batch, so
+    /// tests see those waits among the recorded ones instead of sleeping through them.
+    pub async fn wait(&self, delay: Duration) {
+        self.pause.sleep(delay).await;
+    }
+
     pub fn stats(&self) -> CallStats {
         CallStats {
             requests: self.stats.requests.load(Ordering::Relaxed),

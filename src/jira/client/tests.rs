@@ -459,3 +459,23 @@ async fn fresh_stats_count_separately_but_share_the_client() {
     assert_eq!(export.stats().requests, 2);
     jira.stop().await;
 }
+
+#[actix_web::test]
+async fn a_callers_own_wait_goes_through_the_same_pause_as_the_retries() {
+    let jira = MockJira::start(|n, _| match n {
+        0 => HttpResponse::ServiceUnavailable().finish(),
+        _ => ok_json(myself_json()),
+    })
+    .await;
+    let pause = Pause::recording();
+    let client = client(1).with_pause(pause.clone());
+
+    client.myself(&jira.site(), &creds()).await.unwrap();
+    client.wait(Duration::from_secs(2)).await;
+
+    assert_eq!(
+        pause.waits(),
+        [Duration::from_millis(1), Duration::from_secs(2)]
+    );
+    jira.stop().await;
+}
