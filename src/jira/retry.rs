@@ -241,14 +241,16 @@ mod tests {
     }
 
     #[test]
-    fn huge_max_delay_does_not_panic() {
+    fn huge_delays_saturate_at_max_delay_instead_of_overflowing() {
         let p = RetryPolicy {
             max_retries: 100,
             base_delay: Duration::from_secs(u64::MAX / 2),
             max_delay: Duration::MAX,
         };
-        let _ = next_delay(64, None, &p, 1.0);
-        let _ = next_delay(0, Some(Duration::MAX), &p, 1.0);
+        // 2^64 × base overflows, and so does ×1.3 jitter: each saturates, never wraps to short.
+        assert_eq!(next_delay(64, None, &p, 1.0), Duration::MAX);
+        assert_eq!(next_delay(1, None, &p, 1.0), Duration::MAX);
+        assert_eq!(next_delay(0, Some(Duration::MAX), &p, 1.0), Duration::MAX);
     }
 
     const NOW: OffsetDateTime = datetime!(2015-10-21 07:27:00 UTC);
