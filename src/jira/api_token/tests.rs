@@ -8,7 +8,7 @@ use serde_json::json;
 use super::*;
 use crate::clock::Clock;
 use crate::jira::client::mock::{MockJira, myself_json, ok_json};
-use crate::jira::client::{JiraClientConfig, RetryPolicy};
+use crate::jira::client::{JiraClientConfig, Pause, RetryPolicy};
 
 // ---- JiraEmail ----
 
@@ -224,10 +224,10 @@ async fn another_403_means_no_permission_or_restricted_api_access() {
 async fn a_slow_site_times_out_after_one_quick_retry() {
     let jira =
         MockJira::start_with_delay(Duration::from_secs(3), |_, _| ok_json(myself_json())).await;
-    let started = std::time::Instant::now();
+    let pause = Pause::recording();
 
     let rejection = check_with_jira(
-        &client(Duration::from_millis(200)),
+        &client(Duration::from_millis(200)).with_pause(pause.clone()),
         &jira.site(),
         &creds(),
         &alice(),
@@ -238,7 +238,8 @@ async fn a_slow_site_times_out_after_one_quick_retry() {
     assert_eq!(rejection, Rejection::TimedOut);
     assert!(rejection.message().contains("did not answer in time"));
     assert_eq!(jira.requests().len(), 2);
-    assert!(started.elapsed() < Duration::from_secs(3));
+    // One retry after the interactive handle's half-second backoff, not the export policy's 5 s.
+    assert_eq!(pause.waits(), [Duration::from_millis(500)]);
     jira.stop().await;
 }
 

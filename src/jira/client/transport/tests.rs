@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::super::mock::{MockJira, client, client_with, creds, myself_json, ok_json, policy};
 use super::super::wire::{PATH_BULK_FETCH, PATH_FIELDS, PATH_MYSELF, PATH_SEARCH_JQL};
-use super::super::{CallStats, JiraClient, SearchRequest};
+use super::super::{CallStats, JiraClient, Pause, SearchRequest};
 use super::*;
 use crate::clock::Clock;
 
@@ -30,8 +30,11 @@ async fn rate_limited_call_honours_retry_after_and_then_succeeds() {
         _ => ok_json(myself_json()),
     })
     .await;
-    let client = client(4);
-    let started = Instant::now();
+    // The production policy (5 s backoff, 30 s cap), so Retry-After is what decides each wait.
+    let pause = Pause::recording();
+    let client = JiraClient::new(JiraClientConfig::default(), Clock::system())
+        .unwrap()
+        .with_pause(pause.clone());
 
     let account = client.myself(&jira.site(), &creds()).await.unwrap();
 
@@ -44,21 +47,31 @@ async fn rate_limited_call_honours_retry_after_and_then_succeeds() {
             retries: 2
         }
     );
-    // Retry-After: 1 is capped by the policy's 20 ms max_delay.
-    assert!(started.elapsed() < Duration::from_millis(900));
+    // "Retry-After: 0" is an immediate retry; "Retry-After: 1" is waited in full, plus the
+    // recorder's mid-range jitter (+15%), never less, and then the call succeeds.
+    assert_eq!(
+        pause.waits(),
+        [Duration::ZERO, Duration::from_secs_f64(1.15)]
+    );
     jira.stop().await;
 }
 
 #[actix_web::test]
 async fn persistent_503_gives_up_after_max_retries() {
     let jira = MockJira::start(|_, _| HttpResponse::ServiceUnavailable().finish()).await;
-    let client = client(2);
+    let pause = Pause::recording();
+    let client = client(2).with_pause(pause.clone());
 
     let err = client.myself(&jira.site(), &creds()).await.unwrap_err();
 
     assert_eq!(err, JiraError::Unexpected { status: 503 });
     assert_eq!(jira.requests().len(), 3);
     assert_eq!(client.stats().retries, 2);
+    // Without Retry-After: the policy's backoff, 1 ms doubling, and no wait after the last try.
+    assert_eq!(
+        pause.waits(),
+        [Duration::from_millis(1), Duration::from_millis(2)]
+    );
     jira.stop().await;
 }
 
@@ -387,11 +400,14 @@ async fn redirect_to_another_origin_is_not_followed() {
 async fn slow_jira_times_out() {
     let jira =
         MockJira::start_with_delay(Duration::from_secs(3), |_, _| ok_json(myself_json())).await;
-    let client = client_with(1, Duration::from_millis(150));
+    // A tiny configured timeout: each attempt is cut off long before Jira would answer.
+    let pause = Pause::recording();
+    let client = client_with(1, Duration::from_millis(150)).with_pause(pause.clone());
 
     let err = client.myself(&jira.site(), &creds()).await.unwrap_err();
 
     assert_eq!(err, JiraError::Timeout);
+    assert_eq!(pause.waits(), [Duration::from_millis(1)]);
     assert_eq!(
         client.stats(),
         CallStats {
