@@ -1,7 +1,7 @@
 //! The Jira API Token tab against the emulator: Validate & Save, every failure message (keeping the
 //! previous token), storage at rest, revoke, isolation between users, and the client's retries.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -9,7 +9,7 @@ use jira_bi_connector::clock::Clock;
 use jira_bi_connector::crypto::SecretString;
 use jira_bi_connector::emulator::FaultConfig;
 use jira_bi_connector::jira::client::{
-    JiraClient, JiraClientConfig, JiraCredentials, JiraError, JiraSite, RetryPolicy,
+    JiraClient, JiraClientConfig, JiraCredentials, JiraError, JiraSite, Pause, RetryPolicy,
 };
 
 use crate::helpers::{Session, TestApp, spawn_app};
@@ -365,8 +365,9 @@ async fn a_site_that_drops_the_connection_is_reported_as_unreachable() {
     );
 }
 
-/// Like `spawn_app`, but the app gives up on each Jira call after one second.
-async fn spawn_app_with_one_second_timeout() -> TestApp {
+/// Like `spawn_app`, but the app gives up on each Jira call after one second (the smallest
+/// `OUTBOUND_TIMEOUT_SECONDS`), and its retries wait through the returned recorder.
+async fn spawn_app_with_one_second_timeout() -> (TestApp, Pause) {
     use jira_bi_connector::emulator::{Emulator, EmulatorConfig};
     use jira_bi_connector::settings::Settings;
     use jira_bi_connector::startup::Application;
@@ -392,12 +393,14 @@ async fn spawn_app_with_one_second_timeout() -> TestApp {
             .map(|(_, value)| value.clone())
     })
     .unwrap();
-    let application = Application::build_with_clock(settings, Clock::system()).unwrap();
+    let pause = Pause::recording();
+    let application =
+        Application::build_with_pause(settings, Clock::system(), pause.clone()).unwrap();
     let address = application.base_url().to_owned();
     tokio::spawn(application.run_until_stopped());
     emulator.set_app_url(&address);
     emulator.install(ALPHA).await.unwrap();
-    TestApp {
+    let app = TestApp {
         address,
         db_path,
         data_dir,
@@ -406,12 +409,13 @@ async fn spawn_app_with_one_second_timeout() -> TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
-    }
+    };
+    (app, pause)
 }
 
 #[tokio::test]
 async fn a_site_that_answers_too_slowly_is_reported_and_nothing_changes() {
-    let app = spawn_app_with_one_second_timeout().await;
+    let (app, pause) = spawn_app_with_one_second_timeout().await;
     let alice = app.sign_in(ALPHA, ALICE).await;
     save_own_token(&app, &alice, ALPHA, ALICE).await;
     let before = stored_rows(&app);
@@ -419,7 +423,6 @@ async fn a_site_that_answers_too_slowly_is_reported_and_nothing_changes() {
         latency_ms: 1_500,
         ..FaultConfig::default()
     });
-    let started = Instant::now();
 
     let response = save(
         &app,
@@ -430,9 +433,10 @@ async fn a_site_that_answers_too_slowly_is_reported_and_nothing_changes() {
     .await;
 
     assert_refused(response, 504, "did not answer in time", &app, &before).await;
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "one quick retry at most"
+    assert_eq!(
+        pause.waits(),
+        [Duration::from_millis(500)],
+        "one quick retry at most, after the interactive half-second backoff"
     );
 }
 
@@ -783,21 +787,19 @@ fn alice_credentials(app: &TestApp) -> (JiraSite, JiraCredentials) {
 async fn the_client_waits_as_long_as_retry_after_says_then_succeeds() {
     let app = spawn_app().await;
     let (site, creds) = alice_credentials(&app);
-    let client = client(3);
+    let pause = Pause::recording();
+    let client = client(3).with_pause(pause.clone());
     app.emulator.set_faults(FaultConfig {
         rate_limit_every: Some(2),
         retry_after_secs: 1,
         ..FaultConfig::default()
     });
     client.myself(&site, &creds).await.unwrap(); // request 1 passes
-    let started = Instant::now();
 
     let account = client.myself(&site, &creds).await.unwrap(); // 2 → 429, 3 passes
 
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "retried before Retry-After"
-    );
+    // One wait: the full Retry-After of 1 s (+15%, the recorder's mid-range jitter), never less.
+    assert_eq!(pause.waits(), [Duration::from_secs_f64(1.15)]);
     assert_eq!(account.display_name, name_of(&app, ALPHA, ALICE));
     assert_eq!(client.stats().retries, 1);
     assert_eq!(app.emulator.stats().rate_limited, 1);
@@ -807,7 +809,8 @@ async fn the_client_waits_as_long_as_retry_after_says_then_succeeds() {
 async fn the_client_gives_up_after_its_bound() {
     let app = spawn_app().await;
     let (site, creds) = alice_credentials(&app);
-    let client = client(2);
+    let pause = Pause::recording();
+    let client = client(2).with_pause(pause.clone());
     app.emulator.set_faults(FaultConfig {
         rate_limit_every: Some(1),
         retry_after_secs: 0,
@@ -818,6 +821,11 @@ async fn the_client_gives_up_after_its_bound() {
 
     assert_eq!(err, JiraError::RateLimited);
     assert_eq!(client.stats().requests, 3);
+    assert_eq!(
+        pause.waits(),
+        [Duration::ZERO, Duration::ZERO],
+        "Retry-After: 0, twice"
+    );
     assert_eq!(app.emulator.stats().rate_limited, 3);
 }
 
