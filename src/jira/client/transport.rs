@@ -150,6 +150,12 @@ impl JiraClient {
         }
         let mut retries_done: u32 = 0;
         loop {
+            // Only for the `elapsed_ms` log field: no decision depends on it (retry waits go
+            // through the Pause, Retry-After dates through the Clock).
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "a duration for logs, monotonic and never a decision"
+            )]
             let started = Instant::now();
             let outcome = self.attempt::<T>(site, creds, &call, &url).await;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
