@@ -951,3 +951,38 @@ async fn the_sheets_add_on_shows_app_errors_in_a_dialog_and_keeps_the_sheet_as_i
         .unwrap();
     assert_eq!(sheet["values"].as_array().unwrap().len(), rows.len() + 1);
 }
+
+#[tokio::test]
+async fn the_data_source_page_tells_how_to_connect_looker_studio_and_google_sheets() {
+    let app = feed_app(30).await;
+    let alice = reader(&app, ALPHA, ALICE).await;
+    let id = create_data_source(&app, &alice.session, "Sprint report", JQL, &[]).await;
+    let html = app
+        .get_page(&format!("/app/datasources/{id}"), &alice.session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    for connector in [LOOKER, SHEETS] {
+        assert!(
+            html.contains(&format!("<code>{connector}</code>")),
+            "{connector}"
+        );
+    }
+    // What to enter: the app's base URL, exactly as the connectors want it.
+    assert!(
+        html.contains(&format!(
+            r#"Path = <span class="mono">{}</span>"#,
+            app.address
+        )),
+        "Looker Studio's path"
+    );
+    assert!(
+        html.contains(&format!(
+            r#"BI Connector URL = <span class="mono">{}</span>"#,
+            app.address
+        )),
+        "the Sheets add-on's URL"
+    );
+    assert!(html.contains("Import data source…"));
+}
