@@ -1,5 +1,6 @@
 #![forbid(unsafe_code)]
 //! BI Connector for Jira: an Atlassian Connect add-on that serves Jira data to BI tools.
+pub mod api;
 pub mod audit;
 pub mod clock;
 pub mod connect;

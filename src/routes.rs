@@ -50,6 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             .service(access_tokens::revoke::revoke)
             // BI clients (personal access token as Basic password or Bearer): TokenOwner extractor.
             .service(whoami::whoami)
+            .configure(crate::api::datasources::configure)
             .service(odata::service::service_document)
             .service(odata::metadata::metadata)
             .service(odata::issues::issues)

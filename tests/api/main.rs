@@ -9,6 +9,7 @@ mod access_tokens;
 mod connect_descriptor;
 mod connect_lifecycle;
 mod connect_pages;
+mod connectors;
 mod crash_safety;
 mod datasources;
 mod emulator;
