@@ -22,6 +22,7 @@ pub mod limits;
 pub mod odata;
 pub mod paging;
 pub mod query;
+pub mod request;
 pub mod source;
 pub mod stream;
 pub mod whoami;
