@@ -4,6 +4,8 @@
 //! back as typed, with each reason next to its field.
 
 mod submission;
+#[cfg(test)]
+mod tests;
 mod view;
 
 use actix_web::HttpResponse;
