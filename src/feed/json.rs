@@ -9,13 +9,12 @@ use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
 use super::FeedState;
-use super::cursor::CursorCodec;
 use super::error::FeedError;
 use super::export::{Resume, Row};
-use super::paging::{Page, request_fingerprint};
+use super::paging::{NextLink, Page, request_fingerprint};
 use super::query::Params;
 use super::request::{FeedQuery, Json, Rejection};
-use super::stream::{Encoder, json_keys, json_object};
+use super::stream::{Encoder, JsonRows};
 use crate::startup::AppState;
 
 pub const DEFAULT_LIMIT: u64 = 1_000;
@@ -52,7 +51,7 @@ pub async fn json(
     let names: Vec<&str> = prepared.output.columns().iter().map(|c| c.name()).collect();
     let others = query.params.encode_without(&["cursor"]);
     let base = format!(
-        "{}/feed/{}/json?{}",
+        "{}/feed/{}/json?{}cursor=",
         state.settings.base_url_str().trim_end_matches('/'),
         query.data_source.id,
         if others.is_empty() {
@@ -63,11 +62,8 @@ pub async fn json(
     );
     let encoder = JsonEncoder {
         columns: serde_json::Value::Array(described).to_string(),
-        keys: json_keys(&names),
-        rows: 0,
-        next_base: base,
-        page,
-        codec: feed.cursors.clone(),
+        rows: JsonRows::new(&names),
+        next: NextLink::new(base, page, feed.cursors.clone()),
     };
     let mut head = HttpResponse::build(StatusCode::OK);
     head.content_type("application/json")
@@ -94,11 +90,8 @@ fn limit(params: &Params) -> Result<u64, FeedError> {
 
 struct JsonEncoder {
     columns: String,
-    keys: Vec<Vec<u8>>,
-    rows: u64,
-    next_base: String,
-    page: Page,
-    codec: CursorCodec,
+    rows: JsonRows,
+    next: NextLink,
 }
 
 impl Encoder for JsonEncoder {
@@ -109,22 +102,13 @@ impl Encoder for JsonEncoder {
     }
 
     fn rows(&mut self, rows: &[Row], out: &mut Vec<u8>) {
-        for row in rows {
-            if self.rows > 0 {
-                out.push(b',');
-            }
-            json_object(&self.keys, row, out);
-            self.rows += 1;
-        }
+        self.rows.write(rows, out);
     }
 
     fn tail(&mut self, resume: Option<Resume>, out: &mut Vec<u8>) {
         out.extend_from_slice(b"],\"next\":");
-        match self.page.next(resume, self.rows, None) {
-            Some(cursor) => {
-                let link = format!("{}cursor={}", self.next_base, self.codec.encode(&cursor));
-                out.extend_from_slice(&serde_json::to_vec(&link).unwrap_or_default());
-            }
+        match self.next.json(resume, self.rows.written(), None) {
+            Some(link) => out.extend_from_slice(&link),
             None => out.extend_from_slice(b"null"),
         }
         out.push(b'}');

@@ -11,11 +11,10 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use super::count::count_issues;
 use super::{ENTITY_SET, ODATA_JSON, builder, service_root};
 use crate::feed::FeedState;
-use crate::feed::cursor::CursorCodec;
 use crate::feed::export::{Resume, Row};
-use crate::feed::paging::{Page, request_fingerprint};
+use crate::feed::paging::{NextLink, Page, request_fingerprint};
 use crate::feed::request::{FeedQuery, OData, Rejection};
-use crate::feed::stream::{Encoder, json_keys, json_object};
+use crate::feed::stream::{Encoder, JsonRows};
 use crate::startup::AppState;
 
 /// Rows per page unless the client prefers fewer (or more, up to [`MAX_PAGE_SIZE`]).
@@ -61,18 +60,15 @@ pub async fn issues(
     };
     let others = query.params.encode_without(&["$skiptoken"]);
     let next_base = if others.is_empty() {
-        format!("{root}/{ENTITY_SET}?")
+        format!("{root}/{ENTITY_SET}?$skiptoken=")
     } else {
-        format!("{root}/{ENTITY_SET}?{others}&")
+        format!("{root}/{ENTITY_SET}?{others}&$skiptoken=")
     };
     let encoder = ODataEncoder {
         context,
         count,
-        keys: json_keys(&selected),
-        rows: 0,
-        next_base,
-        page,
-        codec: feed.cursors.clone(),
+        rows: JsonRows::new(&selected),
+        next: NextLink::new(next_base, page, feed.cursors.clone()),
     };
     let mut head = builder(StatusCode::OK, ODATA_JSON);
     if let Some(applied) = preferred {
@@ -104,12 +100,8 @@ fn page_size(request: &HttpRequest) -> (u64, Option<u64>) {
 struct ODataEncoder {
     context: String,
     count: Option<u64>,
-    keys: Vec<Vec<u8>>,
-    rows: u64,
-    /// `{root}/Issues?<other options>&` — the token is appended.
-    next_base: String,
-    page: Page,
-    codec: CursorCodec,
+    rows: JsonRows,
+    next: NextLink,
 }
 
 impl Encoder for ODataEncoder {
@@ -123,25 +115,14 @@ impl Encoder for ODataEncoder {
     }
 
     fn rows(&mut self, rows: &[Row], out: &mut Vec<u8>) {
-        for row in rows {
-            if self.rows > 0 {
-                out.push(b',');
-            }
-            json_object(&self.keys, row, out);
-            self.rows += 1;
-        }
+        self.rows.write(rows, out);
     }
 
     fn tail(&mut self, resume: Option<Resume>, out: &mut Vec<u8>) {
         out.push(b']');
-        if let Some(cursor) = self.page.next(resume, self.rows, self.count) {
-            let link = format!(
-                "{}$skiptoken={}",
-                self.next_base,
-                self.codec.encode(&cursor)
-            );
+        if let Some(link) = self.next.json(resume, self.rows.written(), self.count) {
             out.extend_from_slice(b",\"@odata.nextLink\":");
-            out.extend_from_slice(&serde_json::to_vec(&link).unwrap_or_default());
+            out.extend_from_slice(&link);
         }
         out.push(b'}');
     }
