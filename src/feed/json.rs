@@ -11,7 +11,7 @@ use serde_json::json;
 use super::FeedState;
 use super::error::FeedError;
 use super::export::{Resume, Row};
-use super::paging::{NextLink, Page, request_fingerprint};
+use super::paging::NextLink;
 use super::query::Params;
 use super::request::{FeedQuery, Json, Rejection};
 use super::stream::{Encoder, JsonRows};
@@ -26,22 +26,11 @@ pub async fn json(
     feed: web::Data<FeedState>,
     query: FeedQuery<Json>,
 ) -> Result<HttpResponse, Rejection<Json>> {
-    let page = Page::resolve(
-        &feed.cursors,
-        query.params.get("cursor"),
-        request_fingerprint("json", &query.data_source, &query.options),
-        &query.options,
-        limit(&query.params)?,
-    )?;
+    let limit = limit(&query.params)?;
+    let page = query.page(&feed, "json", query.params.get("cursor"), limit)?;
     let open = query.open(&state, &feed).await?;
     let prepared = query.prepare(&open, &query.options)?;
-    let plan = open.plan(
-        &feed,
-        &prepared,
-        page.start.clone(),
-        page.skip,
-        Some(page.limit),
-    );
+    let plan = open.plan_page(&feed, &prepared, &page);
     let described: Vec<serde_json::Value> = prepared
         .output
         .columns()

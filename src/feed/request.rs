@@ -20,6 +20,7 @@ use super::columns::ColumnSet;
 use super::error::{FeedError, Format};
 use super::export::{ExportPlan, Resume};
 use super::limits::ExportPermit;
+use super::paging::{Page, request_fingerprint};
 use super::query::{FeedOptions, Params, Prepared, parse_options, prepare};
 use super::source;
 use super::stream::{self, Encoder, ExportLabel};
@@ -172,6 +173,24 @@ impl<F: FeedFormat> FeedQuery<F> {
         })
     }
 
+    /// The page `token` (a paging cursor of `endpoint`, bound to this data source and these
+    /// options) points at, or the first one; at most `page_size` rows.
+    pub fn page(
+        &self,
+        feed: &FeedState,
+        endpoint: &str,
+        token: Option<&str>,
+        page_size: u64,
+    ) -> Result<Page, FeedError> {
+        Page::resolve(
+            &feed.cursors,
+            token,
+            request_fingerprint(endpoint, &self.data_source, &self.options),
+            &self.options,
+            page_size,
+        )
+    }
+
     /// Checks `options` against the data source's columns and composes its JQL.
     pub fn prepare(&self, open: &OpenFeed, options: &FeedOptions) -> Result<Prepared, FeedError> {
         prepare(&self.data_source.jql, &open.columns, options)
@@ -216,5 +235,11 @@ impl OpenFeed {
         limit: Option<u64>,
     ) -> ExportPlan {
         prepared.plan(&self.site, &self.creds, start, skip, limit, feed.tuning)
+    }
+
+    /// The export of `prepared` for one `page`.
+    pub fn plan_page(&self, feed: &FeedState, prepared: &Prepared, page: &Page) -> ExportPlan {
+        let start = page.start.clone();
+        self.plan(feed, prepared, start, page.skip, Some(page.limit))
     }
 }

@@ -12,7 +12,7 @@ use super::count::count_issues;
 use super::{ENTITY_SET, ODATA_JSON, builder, service_root};
 use crate::feed::FeedState;
 use crate::feed::export::{Resume, Row};
-use crate::feed::paging::{NextLink, Page, request_fingerprint};
+use crate::feed::paging::NextLink;
 use crate::feed::request::{FeedQuery, OData, Rejection};
 use crate::feed::stream::{Encoder, JsonRows};
 use crate::startup::AppState;
@@ -33,25 +33,13 @@ pub async fn issues(
     let options = &query.options;
     let prepared = query.prepare(&open, options)?;
     let (page_size, preferred) = page_size(&request);
-    let page = Page::resolve(
-        &feed.cursors,
-        options.skiptoken.as_deref(),
-        request_fingerprint("odata", &query.data_source, options),
-        options,
-        page_size,
-    )?;
+    let page = query.page(&feed, "odata", options.skiptoken.as_deref(), page_size)?;
     let count = match (options.count, page.count) {
         (false, _) => None,
         (true, Some(known)) => Some(known),
         (true, None) => Some(count_issues(&state, &feed, &query, &open, "$count").await?),
     };
-    let plan = open.plan(
-        &feed,
-        &prepared,
-        page.start.clone(),
-        page.skip,
-        Some(page.limit),
-    );
+    let plan = open.plan_page(&feed, &prepared, &page);
     let root = service_root(&state, query.data_source.id);
     let selected: Vec<&str> = prepared.output.columns().iter().map(|c| c.name()).collect();
     let context = match &options.select {
