@@ -9,15 +9,13 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use crate::connect::auth::JiraUser;
 use crate::datasources::pages::create::see_other;
 use crate::datasources::pages::form::{
-    Checked, FormContent, FormTarget, FormValues, FormView, check_submission, render,
-    render_with_catalog,
+    FormTarget, FormValues, check_submission, render_with_catalog,
 };
-use crate::datasources::pages::{Banner, actor, parse_id, show_path};
+use crate::datasources::pages::{actor, parse_id, show_path};
 use crate::datasources::store::{self, DataSource, UpdateOutcome};
 use crate::db;
 use crate::error::AppError;
 use crate::pages::PageError;
-use crate::pages::form_body::read_form;
 use crate::startup::AppState;
 
 const NAME_TAKEN: &str =
@@ -73,37 +71,16 @@ pub async fn update(
 ) -> Result<HttpResponse, PageError> {
     let source = owned(&state, &user, &path).await?;
     let target = target(&source);
-    let form = match read_form(&req, payload).await {
-        Ok(form) => form,
-        Err(err) => {
-            return render_with_catalog(
-                &state,
-                &user,
-                &target,
-                err.status(),
-                Some(Banner::error(err.to_string())),
-                FormValues::from_stored(&source),
-            )
-            .await;
-        }
+    let unread = || Ok(FormValues::from_stored(&source));
+    let ready = match check_submission(&state, &user, &target, &req, payload, unread).await? {
+        Ok(ready) => ready,
+        Err(refused) => return Ok(refused),
     };
-    let (definition, submission, catalog) =
-        match check_submission(&state, &user, &form, false).await? {
-            Checked::Ready {
-                definition,
-                submission,
-                catalog,
-            } => (definition, *submission, catalog),
-            Checked::Refused {
-                status,
-                banner,
-                content,
-            } => return render(&state, &user, &target, status, banner, content),
-        };
 
     let actor = actor(&user, &req);
     let now = state.clock.now();
     let id = source.id;
+    let definition = ready.definition.clone();
     let outcome = db::run(&state.pool, move |conn| {
         store::update(conn, &actor, id, &definition, now)
     })
@@ -118,18 +95,6 @@ pub async fn update(
             see_other(&state, &user, &format!("{}?saved=1", show_path(updated.id)))
         }
         UpdateOutcome::NotFound => Err(AppError::NotFound.into()),
-        UpdateOutcome::NameTaken => {
-            let mut errors = submission.errors;
-            errors.name = Some(NAME_TAKEN.to_owned());
-            let view = FormView::build(submission.values, errors, Some(&catalog));
-            render(
-                &state,
-                &user,
-                &target,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                FormContent::Form(Box::new(view)),
-            )
-        }
+        UpdateOutcome::NameTaken => ready.name_taken(&state, &user, &target, NAME_TAKEN),
     }
 }

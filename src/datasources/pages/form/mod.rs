@@ -8,8 +8,8 @@ mod submission;
 mod tests;
 mod view;
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use futures_util::future::join;
 
@@ -23,7 +23,7 @@ use crate::datasources::pages::{
 };
 use crate::error::AppError;
 use crate::jira::client::JiraError;
-use crate::pages::form_body::FormFields;
+use crate::pages::form_body::{FormFields, read_form};
 use crate::pages::{Layout, Nav, PageError};
 use crate::startup::AppState;
 use submission::name_some;
@@ -118,34 +118,21 @@ pub(crate) async fn render_with_catalog(
     banner: Option<Banner>,
     values: FormValues,
 ) -> Result<HttpResponse, PageError> {
-    let jira = match UserJira::connect(state, user).await? {
-        Ok(jira) => jira,
-        Err(problem) => {
-            return render(
-                state,
-                user,
-                target,
-                status,
-                banner,
-                FormContent::NeedsToken(problem),
-            );
-        }
+    let loaded = match UserJira::connect(state, user).await? {
+        Err(problem) => Err(problem),
+        Ok(jira) => match jira.catalog().await {
+            Ok(catalog) => Ok((Some(catalog), None)),
+            Err(err) => match jira.trouble(state, user, err).await {
+                Trouble::Token(problem) => Err(problem),
+                trouble => Ok((None, Some(Banner::from_trouble(&trouble)))),
+            },
+        },
     };
-    let (catalog, jira_banner) = match jira.catalog().await {
-        Ok(catalog) => (Some(catalog), None),
-        Err(err) => {
-            let trouble = jira.trouble(state, user, err).await;
-            if let Trouble::Token(problem) = trouble {
-                return render(
-                    state,
-                    user,
-                    target,
-                    status,
-                    banner,
-                    FormContent::NeedsToken(problem),
-                );
-            }
-            (None, Some(Banner::from_trouble(&trouble)))
+    let (catalog, jira_banner) = match loaded {
+        Ok(loaded) => loaded,
+        Err(problem) => {
+            let content = FormContent::NeedsToken(problem);
+            return render(state, user, target, status, banner, content);
         }
     };
     let gone = catalog
@@ -196,14 +183,55 @@ fn gone_picks(values: &FormValues, catalog: &Catalog) -> Option<Banner> {
     })
 }
 
+/// A submission Jira accepted: the definition to store, and what shows the form again if the
+/// store still refuses it (the name taken meanwhile, the limit reached).
+pub(crate) struct Ready {
+    pub definition: DataSourceDefinition,
+    pub submission: Submission,
+    pub catalog: Catalog,
+}
+
+impl Ready {
+    /// The form again, as submitted, with `status` and `banner`.
+    pub(crate) fn render_again(
+        self,
+        state: &AppState,
+        user: &JiraUser,
+        target: &FormTarget,
+        status: StatusCode,
+        banner: Option<Banner>,
+    ) -> Result<HttpResponse, PageError> {
+        let view = FormView::build(
+            self.submission.values,
+            self.submission.errors,
+            Some(&self.catalog),
+        );
+        render(
+            state,
+            user,
+            target,
+            status,
+            banner,
+            FormContent::Form(Box::new(view)),
+        )
+    }
+
+    /// The form again with `reason` next to the name (422).
+    pub(crate) fn name_taken(
+        mut self,
+        state: &AppState,
+        user: &JiraUser,
+        target: &FormTarget,
+        reason: &str,
+    ) -> Result<HttpResponse, PageError> {
+        self.submission.errors.name = Some(reason.to_owned());
+        self.render_again(state, user, target, StatusCode::UNPROCESSABLE_ENTITY, None)
+    }
+}
+
 /// A submission after Jira had its say.
-pub(crate) enum Checked {
-    /// Store this; the catalog is kept to show the form again if the store refuses.
-    Ready {
-        definition: DataSourceDefinition,
-        submission: Box<Submission>,
-        catalog: Catalog,
-    },
+enum Checked {
+    Ready(Box<Ready>),
     Refused {
         status: StatusCode,
         banner: Option<Banner>,
@@ -221,10 +249,41 @@ impl Checked {
     }
 }
 
+/// Reads and checks a submission of `target`'s form (see [`check`]): what to store, or the page
+/// that refuses it, with each reason next to its field. A body that cannot be read at all shows
+/// the form with `unread()`'s values under a banner.
+pub(crate) async fn check_submission(
+    state: &AppState,
+    user: &JiraUser,
+    target: &FormTarget,
+    req: &HttpRequest,
+    payload: web::Payload,
+    unread: impl FnOnce() -> Result<FormValues, AppError>,
+) -> Result<Result<Ready, HttpResponse>, PageError> {
+    let form = match read_form(req, payload).await {
+        Ok(form) => form,
+        Err(err) => {
+            let banner = Some(Banner::error(err.to_string()));
+            return render_with_catalog(state, user, target, err.status(), banner, unread()?)
+                .await
+                .map(Err);
+        }
+    };
+    let expect_form_id = matches!(target, FormTarget::Create);
+    match check(state, user, &form, expect_form_id).await? {
+        Checked::Ready(ready) => Ok(Ok(*ready)),
+        Checked::Refused {
+            status,
+            banner,
+            content,
+        } => render(state, user, target, status, banner, content).map(Err),
+    }
+}
+
 /// Parses a submitted form and checks it with Jira as the user: the picked projects must be
 /// ones they can see, the fields must exist, and Jira must accept the JQL (the same search the
 /// feed runs). The catalog and the JQL check run concurrently.
-pub(crate) async fn check_submission(
+async fn check(
     state: &AppState,
     user: &JiraUser,
     form: &FormFields,
@@ -280,11 +339,11 @@ pub(crate) async fn check_submission(
         });
     }
     match (submission.definition(), catalog) {
-        (Some(definition), Some(catalog)) => Ok(Checked::Ready {
+        (Some(definition), Some(catalog)) => Ok(Checked::Ready(Box::new(Ready {
             definition,
-            submission: Box::new(submission),
+            submission,
             catalog,
-        }),
+        }))),
         (_, catalog) => Ok(Checked::Refused {
             status: submission.status(),
             banner: submission.banner.take(),
