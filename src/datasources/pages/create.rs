@@ -106,24 +106,20 @@ pub async fn create(
                 data_source.id = source.id,
                 "data source created"
             );
-            return see_other(
+            see_other(
                 &state,
                 &user,
                 &format!("{}?created=1", show_path(source.id)),
-            );
+            )
         }
-        CreateOutcome::AlreadySubmitted(id) => {
-            return see_other(&state, &user, &show_path(id));
-        }
+        CreateOutcome::AlreadySubmitted(id) => see_other(&state, &user, &show_path(id)),
         CreateOutcome::LimitReached => ready.render_again(
             &state,
             &user,
-            &FormTarget::Create,
+            &target,
             StatusCode::CONFLICT,
             Some(limit_reached()),
         ),
-        CreateOutcome::NameTaken => {
-            ready.name_taken(&state, &user, &FormTarget::Create, NAME_TAKEN)
-        }
+        CreateOutcome::NameTaken => ready.name_taken(&state, &user, &target, NAME_TAKEN),
     }
 }

@@ -452,7 +452,8 @@ fn the_view_offers_sorted_projects_and_non_standard_fields_with_unique_dom_ids()
         .map(|p| (p.key.as_str(), p.checked))
         .collect();
     assert_eq!(projects, [("ALPHA", false), ("BETA", true)]);
-    let groups: Vec<(&str, Vec<(&str, &str, bool)>)> = view
+    type Options<'a> = Vec<(&'a str, &'a str, bool)>;
+    let groups: Vec<(&str, Options)> = view
         .field_groups
         .iter()
         .map(|group| {
