@@ -4,7 +4,8 @@
 //!
 //! Pure parts (unit-tested beside their code): [`columns`] (issue JSON → typed cells),
 //! [`filter`] (`$filter`), [`jql`] (pushdown), [`cursor`] (signed paging tokens), [`csv_format`],
-//! [`query`] (shared options). The engine is [`export`]; [`source`] finds the data source and
+//! [`query`] (shared options). The engine is [`export`]; [`request`] is how every endpoint starts
+//! (owner, data source, options, Jira access); [`source`] finds the data source and
 //! the owner's Jira access; [`limits`] bounds how many exports run at once; [`stream`] turns an
 //! export into a response body; [`odata`], [`csv`] and [`json`] are the endpoints.
 
