@@ -17,7 +17,7 @@ use crate::connect::tenants::{self, Tenant};
 use crate::db;
 use crate::error::AppError;
 use crate::pages::PageError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// An Atlassian account id (`sub` of Jira's JWT), e.g. `5b10a2844c20165700ede21g` or
 /// `712020:2c5e…`.

@@ -11,7 +11,7 @@ use crate::datasources::store::{self, DataSource};
 use crate::db;
 use crate::jira::client::{JiraCredentials, JiraError, JiraSite};
 use crate::jira::credentials::{credentials_for, note_jira_error};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::TokenOwner;
 
 /// A data source id from the URL; anything but a positive integer is simply not found.

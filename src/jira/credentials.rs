@@ -8,7 +8,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::jira::client::{JiraCredentials, JiraError, JiraSite};
 use crate::jira::token_store;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Why a user's Jira credentials are not available. `Display` is safe to show to the user.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use crate::jira::tab::{Status, TAB_PATH, actor, load_status};
 use crate::jira::token_store;
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "tokens_jira_revoke.html")]

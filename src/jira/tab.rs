@@ -22,7 +22,7 @@ use crate::jira::token_store::{self, ValidatedToken};
 use crate::pages::form_body::{Field, read_form};
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(crate) const TAB_PATH: &str = "/app/tokens/jira";
 

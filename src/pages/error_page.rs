@@ -15,7 +15,7 @@ use crate::connect::tenants::Tenant;
 use crate::error::AppError;
 use crate::pages::{Layout, Nav, PageError, all_js_url};
 use crate::security::page_csp;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Where Atlassian serves `all.js` for every Jira Cloud site.
 const ATLASSIAN_ALL_JS: &str = "https://connect-cdn.atl-paas.net/all.js";

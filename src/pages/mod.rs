@@ -14,7 +14,7 @@ use askama::Template;
 use crate::connect::auth::JiraUser;
 use crate::error::AppError;
 use crate::security::page_csp;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The left-hand menu entry a page belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

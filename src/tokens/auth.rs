@@ -24,7 +24,7 @@ use crate::connect::tenants::{self, Tenant};
 use crate::crypto::SecretString;
 use crate::db;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::domain::{PresentedToken, is_expired_at};
 use crate::tokens::store;
 

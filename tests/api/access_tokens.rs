@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use jira_bi_connector::connect::jwt;
 use jira_bi_connector::crypto::MasterKey;
 use jira_bi_connector::db::schema::{access_tokens, audit_events, tenants};
-use jira_bi_connector::startup::SESSION_KEY_PURPOSE;
+use jira_bi_connector::state::SESSION_KEY_PURPOSE;
 use jira_bi_connector::tokens::domain::NewAccessToken;
 use time::{Duration, OffsetDateTime};
 

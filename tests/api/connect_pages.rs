@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jira_bi_connector::connect::{jwt, qsh};
 use jira_bi_connector::crypto::MasterKey;
-use jira_bi_connector::startup::SESSION_KEY_PURPOSE;
+use jira_bi_connector::state::SESSION_KEY_PURPOSE;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};

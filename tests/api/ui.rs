@@ -6,7 +6,7 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use jira_bi_connector::connect::jwt;
 use jira_bi_connector::crypto::MasterKey;
-use jira_bi_connector::startup::SESSION_KEY_PURPOSE;
+use jira_bi_connector::state::SESSION_KEY_PURPOSE;
 use jira_bi_connector::tokens::domain::FormId;
 use serde_json::json;
 use time::OffsetDateTime;

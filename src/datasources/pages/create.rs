@@ -18,7 +18,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::pages::form_body::read_form;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const NAME_TAKEN: &str = "You already have a data source with this name. Choose another name.";
 

@@ -14,7 +14,7 @@ use crate::datasources::store;
 use crate::db;
 use crate::error::AppError;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "datasource_delete.html")]

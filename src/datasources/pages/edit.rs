@@ -18,7 +18,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::pages::PageError;
 use crate::pages::form_body::read_form;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const NAME_TAKEN: &str =
     "You already have another data source with this name. Choose another name.";

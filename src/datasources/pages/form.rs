@@ -23,7 +23,7 @@ use crate::feed::columns::ColumnSet;
 use crate::jira::client::{JiraError, JiraField};
 use crate::pages::form_body::{Field, FormFields};
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::domain::FormId;
 
 const NOT_UTF8: &str = "This contained characters that could not be read. Enter it again and save.";

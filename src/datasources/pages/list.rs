@@ -14,7 +14,7 @@ use crate::datasources::pages::{
 use crate::datasources::store::{self, DataSource};
 use crate::db;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Long queries are cut in the list; the data source page shows them whole.
 const JQL_PREVIEW_CHARS: usize = 120;

@@ -24,7 +24,7 @@ use crate::jira::client::{
     JiraClient, JiraCredentials, JiraError, JiraField, JiraProject, JiraSite, SearchRequest,
 };
 use crate::jira::credentials::{self, CredentialsError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(crate) const LIST_PATH: &str = "/app/datasources";
 pub(crate) const NEW_PATH: &str = "/app/datasources/new";

@@ -20,7 +20,7 @@ use crate::datasources::store::DataSource;
 use crate::feed::columns::ColumnSet;
 use crate::jira::client::{JiraError, JiraField};
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Rows in the preview.
 pub const PREVIEW_ROWS: u32 = 10;

@@ -11,7 +11,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::pages::PageError;
 use crate::pages::form_body::{Field, FormFields, read_form};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::domain::{ExpiryDate, FormId, MAX_TOKENS_PER_USER, NewAccessToken, TokenLabel};
 use crate::tokens::pages::{Banner, CreateForm, NewTokenView, TabView, actor, render_tab, today};
 use crate::tokens::store::{self, CreateOutcome, CreateRequest};

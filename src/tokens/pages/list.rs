@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::connect::auth::JiraUser;
 use crate::pages::PageError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::pages::{TabView, render_tab};
 
 #[get("/app/tokens/access")]

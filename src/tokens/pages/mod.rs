@@ -18,7 +18,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::domain::{FormId, MAX_TOKENS_PER_USER};
 use crate::tokens::store::{self, TokenSummary};
 

@@ -11,7 +11,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::pages::{Banner, TabView, TokenRowView, actor, render_tab};
 use crate::tokens::store;
 
