@@ -10,6 +10,7 @@ pub mod emulator;
 pub mod error;
 pub mod feed;
 pub mod health;
+pub mod ids;
 pub mod jira;
 pub mod pages;
 pub mod private_files;
