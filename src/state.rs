@@ -2,10 +2,13 @@
 //! above the services it holds, so handlers import it from here and `startup` only builds it:
 //! keeping it out of `startup` (which imports every route) is what keeps the layers acyclic.
 
+use actix_web::{HttpRequest, web};
+
 use crate::clock::Clock;
 use crate::connect::install_keys::InstallKeys;
 use crate::crypto::{MasterKey, Sealer};
 use crate::db::Pool;
+use crate::error::AppError;
 use crate::jira::client::{BodyLimits, JiraClient, JiraClientConfig, Pause, RetryPolicy};
 use crate::settings::Settings;
 
@@ -69,4 +72,11 @@ impl AppState {
             clock,
         })
     }
+}
+
+/// The shared application state, for extractors.
+pub fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::internal("application state missing"))
 }

@@ -9,7 +9,6 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::audit::Actor;
-use crate::connect::auth::JiraUser;
 use crate::connect::qsh;
 use crate::db;
 use crate::error::AppError;
@@ -20,6 +19,7 @@ use crate::jira::api_token::{
 use crate::jira::client::JiraSite;
 use crate::jira::token_store::{self, ValidatedToken};
 use crate::pages::form_body::{Field, read_form};
+use crate::pages::session::JiraUser;
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;

@@ -7,13 +7,13 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 
-use crate::connect::auth::{ExpiredSession, JiraUser};
 use crate::connect::tenants::Tenant;
 use crate::error::AppError;
-use crate::pages::{Layout, Nav, PageError, all_js_url};
+use crate::pages::layout::{Layout, Nav, all_js_url};
+use crate::pages::session::{ExpiredSession, JiraUser};
 use crate::security::page_csp;
 use crate::state::AppState;
 
@@ -259,6 +259,45 @@ fn plain(status: StatusCode, text: &'static str) -> HttpResponse {
 /// Any other URL under the app's scope: a 404 page (with the menu when the session is valid).
 pub async fn not_found() -> Result<HttpResponse, PageError> {
     Err(PageError(AppError::NotFound))
+}
+
+/// An [`AppError`] rendered as an HTML page (for page routes and their extractors).
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(err: AppError) -> Self {
+        Self(err)
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    /// A standalone page; [`render_error_pages`] re-renders it in the app's layout
+    /// (menu, site's `all.js`, base path) before it leaves the app.
+    fn error_response(&self) -> HttpResponse {
+        let page = StandaloneError {
+            base_path: String::new(),
+            all_js_url: "https://connect-cdn.atl-paas.net/all.js".to_owned(),
+            error: ErrorView::of(&self.0),
+        };
+        match page.render() {
+            Ok(html) => HttpResponse::build(self.status_code())
+                .content_type("text/html; charset=utf-8")
+                .insert_header(("Cache-Control", "no-store"))
+                .body(html),
+            Err(_) => self.0.error_response(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 
 use actix_web::{HttpResponse, get, web};
 
-use crate::connect::auth::PageLoad;
 use crate::pages::PageError;
+use crate::pages::extractors::PageLoad;
 use crate::state::AppState;
 
 #[get("/pages/main")]

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, get, web};
 
-use crate::connect::auth::JiraUser;
+use crate::pages::session::JiraUser;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
 

@@ -6,7 +6,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::domain::MAX_DATA_SOURCES_PER_USER;
 use crate::datasources::pages::form::{
     Checked, FormContent, FormTarget, FormValues, FormView, check_submission, render,
@@ -17,6 +16,7 @@ use crate::datasources::store::{self, CreateOutcome};
 use crate::db;
 use crate::error::AppError;
 use crate::pages::form_body::read_form;
+use crate::pages::session::JiraUser;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
 

@@ -6,13 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::pages::edit::owned;
 use crate::datasources::pages::list::{SourceRow, render_list};
 use crate::datasources::pages::{Banner, actor, parse_id};
 use crate::datasources::store;
 use crate::db;
 use crate::error::AppError;
+use crate::pages::session::JiraUser;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
 

@@ -6,7 +6,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::pages::create::see_other;
 use crate::datasources::pages::form::{
     Checked, FormContent, FormTarget, FormValues, FormView, check_submission, render,
@@ -18,6 +17,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::pages::PageError;
 use crate::pages::form_body::read_form;
+use crate::pages::session::JiraUser;
 use crate::state::AppState;
 
 const NAME_TAKEN: &str =

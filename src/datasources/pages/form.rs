@@ -10,7 +10,6 @@ use actix_web::http::StatusCode;
 use askama::Template;
 use futures_util::future::join;
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::domain::{
     DataSourceDefinition, DataSourceName, FieldIds, IssueMode, IssueSelection, Jql,
 };
@@ -22,6 +21,7 @@ use crate::error::AppError;
 use crate::feed::columns::ColumnSet;
 use crate::jira::client::{JiraError, JiraField};
 use crate::pages::form_body::{Field, FormFields};
+use crate::pages::session::JiraUser;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
 use crate::tokens::domain::FormId;

@@ -6,13 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::domain::{IssueMode, MAX_DATA_SOURCES_PER_USER};
 use crate::datasources::pages::{
     Banner, NEW_PATH, TokenProblem, UserJira, delete_path, edit_path, format_utc, show_path,
 };
 use crate::datasources::store::{self, DataSource};
 use crate::db;
+use crate::pages::session::JiraUser;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
 

@@ -18,12 +18,12 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::audit::Actor;
-use crate::connect::auth::JiraUser;
 use crate::error::AppError;
 use crate::jira::client::{
     JiraClient, JiraCredentials, JiraError, JiraField, JiraProject, JiraSite, SearchRequest,
 };
 use crate::jira::credentials::{self, CredentialsError};
+use crate::pages::session::JiraUser;
 use crate::state::AppState;
 
 pub(crate) const LIST_PATH: &str = "/app/datasources";

@@ -8,7 +8,6 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 use futures_util::future::join;
 
-use crate::connect::auth::JiraUser;
 use crate::connect::qsh;
 use crate::datasources::domain::IssueMode;
 use crate::datasources::pages::edit::owned;
@@ -19,6 +18,7 @@ use crate::datasources::pages::{
 use crate::datasources::store::DataSource;
 use crate::feed::columns::ColumnSet;
 use crate::jira::client::{JiraError, JiraField};
+use crate::pages::session::JiraUser;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
 

@@ -12,10 +12,10 @@ use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::audit::Actor;
-use crate::connect::auth::JiraUser;
 use crate::crypto::SecretString;
 use crate::db;
 use crate::error::AppError;
+use crate::pages::session::JiraUser;
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;

@@ -6,9 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
-use crate::connect::auth::JiraUser;
 use crate::db;
 use crate::error::AppError;
+use crate::pages::session::JiraUser;
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
