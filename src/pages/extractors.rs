@@ -13,7 +13,7 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::connect::auth::{jira_jwt_from_request, verify_jira_request};
-use crate::connect::jwt::{self, JwtError};
+use crate::connect::jwt::JwtError;
 use crate::connect::qsh;
 use crate::connect::tenants::{self, Tenant};
 use crate::db;
@@ -21,6 +21,7 @@ use crate::error::AppError;
 use crate::ids::AccountId;
 use crate::pages::error_page::PageError;
 use crate::pages::session::{ExpiredSession, JiraUser};
+use crate::pages::session_token;
 use crate::state::{AppState, app_state};
 
 /// A page load from Jira (a module URL declared in the descriptor).
@@ -96,7 +97,7 @@ impl FromRequest for JiraUser {
         Box::pin(async move {
             let state = app_state(&req)?;
             let token = session_token_from_request(&req).ok_or(AppError::SessionExpired)?;
-            let claims = match jwt::verify_session_token(
+            let claims = match session_token::verify_session_token(
                 &state.session_key,
                 &token,
                 state.clock.now(),
@@ -149,7 +150,7 @@ impl FromRequest for JiraUser {
 }
 
 async fn remember_expired_session(state: &web::Data<AppState>, req: &HttpRequest, token: &str) {
-    let Ok(client_key) = jwt::session_token_tenant(&state.session_key, token) else {
+    let Ok(client_key) = session_token::session_token_tenant(&state.session_key, token) else {
         return;
     };
     let found = db::run(&state.pool, move |conn| {

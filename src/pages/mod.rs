@@ -8,6 +8,7 @@ pub mod form_body;
 pub mod layout;
 pub mod main_page;
 pub mod session;
+pub mod session_token;
 pub mod tokens;
 
 pub use error_page::PageError;

@@ -2,10 +2,10 @@
 //! by Jira's page JWT and carried on by our own session token. The extractors that prove it are
 //! in [`crate::pages::extractors`].
 
-use crate::connect::jwt;
 use crate::connect::tenants::Tenant;
 use crate::error::AppError;
 use crate::ids::AccountId;
+use crate::pages::session_token;
 use crate::state::AppState;
 
 /// A Jira user of an installed site, as proven by a Jira JWT or our session token.
@@ -22,7 +22,7 @@ impl JiraUser {
     /// A fresh session token for links and forms on the page being rendered; the session keeps
     /// the time it began.
     pub fn session_token(&self, state: &AppState) -> Result<String, AppError> {
-        jwt::sign_session_token_since(
+        session_token::sign_session_token_since(
             &state.session_key,
             self.tenant.client_key.as_str(),
             self.account_id.as_str(),
