@@ -12,6 +12,7 @@ use askama::Template;
 
 use crate::connect::tenants::Tenant;
 use crate::error::AppError;
+use crate::ids::InvalidId;
 use crate::pages::layout::{Layout, Nav, all_js_url};
 use crate::pages::session::{ExpiredSession, JiraUser};
 use crate::security::page_csp;
@@ -268,6 +269,13 @@ pub struct PageError(pub AppError);
 impl From<AppError> for PageError {
     fn from(err: AppError) -> Self {
         Self(err)
+    }
+}
+
+/// A malformed row id in a page URL is a 404 page, like an id that does not exist.
+impl From<InvalidId> for PageError {
+    fn from(err: InvalidId) -> Self {
+        Self(err.into())
     }
 }
 

@@ -11,10 +11,11 @@ use crate::datasources::pages::form::{
     Checked, FormContent, FormTarget, FormValues, FormView, check_submission, render,
     render_with_catalog,
 };
-use crate::datasources::pages::{Banner, actor, parse_id, show_path};
+use crate::datasources::pages::{Banner, actor, show_path};
 use crate::datasources::store::{self, DataSource, UpdateOutcome};
 use crate::db;
 use crate::error::AppError;
+use crate::ids::DataSourceId;
 use crate::pages::PageError;
 use crate::pages::form_body::read_form;
 use crate::pages::session::JiraUser;
@@ -29,10 +30,10 @@ pub(crate) async fn owned(
     user: &JiraUser,
     raw_id: &str,
 ) -> Result<DataSource, AppError> {
-    let id = parse_id(raw_id)?;
+    let id: DataSourceId = raw_id.parse()?;
     let (tenant_id, account_id) = (user.tenant.id, user.account_id.clone());
     db::run(&state.pool, move |conn| {
-        store::find_owned(conn, tenant_id, account_id.as_str(), id)
+        store::find_owned(conn, tenant_id, account_id.as_str(), id.get())
     })
     .await?
     .ok_or(AppError::NotFound)
