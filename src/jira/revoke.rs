@@ -7,9 +7,10 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
 use crate::db;
-use crate::jira::tab::{Status, TAB_PATH, actor, load_status};
+use crate::jira::tab::{Status, TAB_PATH, load_status};
 use crate::jira::token_store;
 use crate::pages::session::JiraUser;
+use crate::pages::shared::actor;
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;

@@ -13,13 +13,10 @@ use askama::Template;
 use crate::connect::tenants::Tenant;
 use crate::error::AppError;
 use crate::ids::InvalidId;
-use crate::pages::layout::{Layout, Nav, all_js_url};
+use crate::pages::layout::{ATLASSIAN_ALL_JS, Layout, Nav, all_js_url};
 use crate::pages::session::{ExpiredSession, JiraUser};
 use crate::security::page_csp;
 use crate::state::AppState;
-
-/// Where Atlassian serves `all.js` for every Jira Cloud site.
-const ATLASSIAN_ALL_JS: &str = "https://connect-cdn.atl-paas.net/all.js";
 
 /// What an error page says. Titles name the problem; hints say what to do next.
 pub struct ErrorView {
@@ -295,7 +292,7 @@ impl ResponseError for PageError {
     fn error_response(&self) -> HttpResponse {
         let page = StandaloneError {
             base_path: String::new(),
-            all_js_url: "https://connect-cdn.atl-paas.net/all.js".to_owned(),
+            all_js_url: ATLASSIAN_ALL_JS.to_owned(),
             error: ErrorView::of(&self.0),
         };
         match page.render() {

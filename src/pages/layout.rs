@@ -8,6 +8,7 @@ use askama::Template;
 use crate::error::AppError;
 use crate::pages::session::JiraUser;
 use crate::security::page_csp;
+use crate::settings::is_atlassian_host;
 use crate::state::AppState;
 
 /// The left-hand menu entry a page belongs to.
@@ -90,15 +91,14 @@ impl Layout {
     }
 }
 
+/// Where Atlassian serves `all.js` for every Jira Cloud site.
+pub const ATLASSIAN_ALL_JS: &str = "https://connect-cdn.atl-paas.net/all.js";
+
 /// Jira needs `all.js` to show and size the iframe. Atlassian serves it from its CDN; a site
 /// outside Atlassian's domains (the local emulator) serves its own copy.
 pub(crate) fn all_js_url(base_url: &url::Url) -> String {
-    let host = base_url.host_str().unwrap_or_default();
-    let atlassian = [".atlassian.net", ".jira.com", ".jira-dev.com"]
-        .iter()
-        .any(|suffix| host.ends_with(suffix));
-    if atlassian {
-        "https://connect-cdn.atl-paas.net/all.js".to_owned()
+    if base_url.host_str().is_some_and(is_atlassian_host) {
+        ATLASSIAN_ALL_JS.to_owned()
     } else {
         format!(
             "{}/atlassian-connect/all.js",

@@ -9,6 +9,7 @@ pub mod layout;
 pub mod main_page;
 pub mod session;
 pub mod session_token;
+pub mod shared;
 pub mod tokens;
 
 pub use error_page::PageError;

@@ -8,12 +8,13 @@ use askama::Template;
 
 use crate::datasources::pages::edit::owned;
 use crate::datasources::pages::list::{SourceRow, render_list};
-use crate::datasources::pages::{Banner, actor};
+
 use crate::datasources::store;
 use crate::db;
 use crate::error::AppError;
 use crate::ids::DataSourceId;
 use crate::pages::session::JiraUser;
+use crate::pages::shared::{Banner, actor};
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
 

@@ -11,7 +11,7 @@ use crate::datasources::pages::form::{
     Checked, FormContent, FormTarget, FormValues, FormView, check_submission, render,
     render_with_catalog,
 };
-use crate::datasources::pages::{Banner, actor, show_path};
+use crate::datasources::pages::show_path;
 use crate::datasources::store::{self, DataSource, UpdateOutcome};
 use crate::db;
 use crate::error::AppError;
@@ -19,6 +19,7 @@ use crate::ids::DataSourceId;
 use crate::pages::PageError;
 use crate::pages::form_body::read_form;
 use crate::pages::session::JiraUser;
+use crate::pages::shared::{Banner, actor};
 use crate::state::AppState;
 
 const NAME_TAKEN: &str =

@@ -8,11 +8,12 @@ use askama::Template;
 
 use crate::datasources::domain::{IssueMode, MAX_DATA_SOURCES_PER_USER};
 use crate::datasources::pages::{
-    Banner, NEW_PATH, TokenProblem, UserJira, delete_path, edit_path, format_utc, show_path,
+    NEW_PATH, TokenProblem, UserJira, delete_path, edit_path, show_path,
 };
 use crate::datasources::store::{self, DataSource};
 use crate::db;
 use crate::pages::session::JiraUser;
+use crate::pages::shared::{Banner, format_unix_utc};
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
 
@@ -54,7 +55,7 @@ impl SourceRow {
             name: source.name.clone(),
             issues: describe_issues(source),
             extra_fields: source.fields.len(),
-            updated: format_utc(source.updated_at),
+            updated: format_unix_utc(source.updated_at),
             show_path: show_path(source.id),
             edit_path: edit_path(source.id),
             delete_path: delete_path(source.id),

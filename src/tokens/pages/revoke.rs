@@ -10,10 +10,11 @@ use crate::db;
 use crate::error::AppError;
 use crate::ids::AccessTokenId;
 use crate::pages::session::JiraUser;
+use crate::pages::shared::{Banner, actor};
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
-use crate::tokens::pages::{Banner, TabView, TokenRowView, actor, render_tab};
+use crate::tokens::pages::{TabView, TokenRowView, render_tab};
 use crate::tokens::store;
 
 #[derive(Template)]
