@@ -1,6 +1,6 @@
-//! Connect JWTs: verifying what Jira signs (page, lifecycle and signed-install tokens) and the
-//! app's own session tokens. The algorithm is pinned per token class and every time check uses the
-//! `now` passed in, so a forged header or a wrong clock can't loosen what we accept.
+//! Connect JWTs: verifying what Jira signs (page, lifecycle and signed-install tokens). The
+//! algorithm is pinned per token class and every time check uses the `now` passed in, so a forged
+//! header or a wrong clock can't loosen what we accept.
 //!
 //! `jsonwebtoken` checks signatures only; header and claim rules (alg, kid, exp, iat, aud, iss,
 //! qsh) are enforced here, after the signature is verified, so an unauthenticated caller learns
@@ -15,6 +15,7 @@ pub mod host;
 pub mod install;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
+#[doc(hidden)]
 pub mod test_signing;
 
 pub use common::{CONTEXT_QSH, JwtError, LEEWAY_SECONDS, MAX_TOKEN_BYTES};
