@@ -13,7 +13,7 @@ use super::export::{Resume, Row};
 use super::query::{Params, encode_component, parse_options, prepare};
 use super::source;
 use super::stream::{self, Encoder, ExportLabel};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::{TokenAuthError, TokenOwner};
 
 #[get("/feed/{id}/csv")]

@@ -16,7 +16,7 @@ use super::paging::{Page, request_fingerprint};
 use super::query::{Params, parse_options, prepare};
 use super::source;
 use super::stream::{self, Encoder, ExportLabel, json_keys, json_object};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::{TokenAuthError, TokenOwner};
 
 pub const DEFAULT_LIMIT: u64 = 1_000;

@@ -10,20 +10,21 @@ use actix_web::http::StatusCode;
 use askama::Template;
 use futures_util::future::join;
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::domain::{
     DataSourceDefinition, DataSourceName, FieldIds, IssueMode, IssueSelection, Jql,
 };
 use crate::datasources::pages::{
-    Banner, Catalog, LIST_PATH, TokenProblem, Trouble, UserJira, edit_path, show_path,
+    Catalog, LIST_PATH, TokenProblem, Trouble, UserJira, edit_path, show_path,
 };
 use crate::datasources::store::DataSource;
 use crate::error::AppError;
 use crate::feed::columns::ColumnSet;
 use crate::jira::client::{JiraError, JiraField};
 use crate::pages::form_body::{Field, FormFields};
+use crate::pages::session::JiraUser;
+use crate::pages::shared::Banner;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::domain::FormId;
 
 const NOT_UTF8: &str = "This contained characters that could not be read. Enter it again and save.";
@@ -642,7 +643,7 @@ pub(crate) async fn render_with_catalog(
                     FormContent::NeedsToken(problem),
                 );
             }
-            (None, Some(Banner::from_trouble(&trouble)))
+            (None, Some(trouble.banner()))
         }
     };
     let gone = catalog
@@ -762,10 +763,7 @@ pub(crate) async fn check_submission(
         if let Trouble::Token(problem) = trouble {
             return Ok(Checked::needs_token(problem));
         }
-        let banner = submission
-            .banner
-            .take()
-            .unwrap_or_else(|| Banner::from_trouble(&trouble));
+        let banner = submission.banner.take().unwrap_or_else(|| trouble.banner());
         return Ok(Checked::Refused {
             status: StatusCode::BAD_GATEWAY,
             banner: Some(banner),

@@ -13,7 +13,7 @@ use crate::feed::error::{FeedError, Format};
 use crate::feed::export::{self, ExportError};
 use crate::feed::query::{Params, parse_options, prepare};
 use crate::feed::source;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::{TokenAuthError, TokenOwner};
 
 #[get("/feed/{id}/odata/Issues/$count")]

@@ -18,7 +18,7 @@ use crate::feed::paging::{Page, request_fingerprint};
 use crate::feed::query::{Params, parse_options, prepare};
 use crate::feed::source;
 use crate::feed::stream::{self, Encoder, ExportLabel, json_keys, json_object};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::{TokenAuthError, TokenOwner};
 
 /// Rows per page unless the client prefers fewer (or more, up to [`MAX_PAGE_SIZE`]).

@@ -10,7 +10,7 @@ use crate::feed::FeedState;
 use crate::feed::columns::{ColumnSet, EdmType};
 use crate::feed::error::Format;
 use crate::feed::source;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::{TokenAuthError, TokenOwner};
 
 #[get("/feed/{id}/odata/$metadata")]

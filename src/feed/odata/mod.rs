@@ -15,7 +15,7 @@ use actix_web::{HttpResponse, HttpResponseBuilder, web};
 use super::error::{FeedError, Format};
 use super::source;
 use crate::datasources::store::DataSource;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::{TokenAuthError, TokenOwner};
 
 pub use super::error::ODATA_JSON;

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{ENTITY_SET, ODATA_JSON, builder, resolve, service_root};
 use crate::feed::error::Format;
 use crate::feed::source;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::{TokenAuthError, TokenOwner};
 
 #[routes]
