@@ -8,7 +8,7 @@ use super::{DataSourceBody, describe};
 use crate::feed::FeedState;
 use crate::feed::error::{FeedError, Format};
 use crate::feed::source;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::{TokenAuthError, TokenOwner};
 
 #[get("/api/datasources/{id}")]
