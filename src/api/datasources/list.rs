@@ -5,7 +5,7 @@ use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
-use super::describe;
+use super::description::describe;
 use crate::datasources::store;
 use crate::db;
 use crate::feed::FeedState;

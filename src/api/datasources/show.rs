@@ -4,7 +4,7 @@
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, get, web};
 
-use super::{DataSourceBody, describe};
+use super::description::{DataSourceBody, describe};
 use crate::feed::FeedState;
 use crate::feed::error::{FeedError, Format};
 use crate::feed::source;
