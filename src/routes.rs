@@ -8,7 +8,7 @@ use crate::connect::{descriptor, lifecycle};
 use crate::datasources::pages as datasources;
 use crate::feed::{csv, json, odata, whoami};
 use crate::pages::{error_page, main_page, tokens};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::pages as access_tokens;
 use crate::{health, jira, static_files};
 

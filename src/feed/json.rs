@@ -15,7 +15,7 @@ use super::paging::NextLink;
 use super::query::Params;
 use super::request::{FeedQuery, Json, Rejection};
 use super::stream::{Encoder, JsonRows};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const DEFAULT_LIMIT: u64 = 1_000;
 pub const MAX_LIMIT: u64 = 10_000;

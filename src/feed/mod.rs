@@ -33,9 +33,6 @@ use export::Tuning;
 use field_cache::FieldCache;
 use limits::ExportLimits;
 
-/// HKDF purpose of the key that signs paging cursors.
-pub const CURSOR_KEY_PURPOSE: &[u8] = b"feed-cursor-v1";
-
 /// What the feeds share across requests (registered as its own `web::Data`).
 #[derive(Debug)]
 pub struct FeedState {

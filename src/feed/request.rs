@@ -26,7 +26,7 @@ use super::source;
 use super::stream::{self, Encoder, ExportLabel};
 use crate::datasources::store::DataSource;
 use crate::jira::client::{JiraCredentials, JiraSite};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::TokenOwner;
 
 /// The kind of client an endpoint serves, as a type (see the module docs).

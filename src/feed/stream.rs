@@ -24,7 +24,7 @@ use super::export::{self, ExportError, ExportEvent, ExportPlan, Outcome, Resume,
 use super::limits::ExportPermit;
 use crate::jira::client::JiraError;
 use crate::jira::credentials::note_jira_error;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::TokenOwner;
 
 /// Writes the body around and between batches of rows.

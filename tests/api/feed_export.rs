@@ -234,7 +234,7 @@ async fn a_jira_token_jira_rejects_during_an_export_is_marked_invalid() {
         .unwrap();
     let sealer = jira_bi_connector::crypto::MasterKey::load_or_create(app.data_dir.path())
         .unwrap()
-        .sealer(jira_bi_connector::startup::JIRA_TOKEN_PURPOSE);
+        .sealer(jira_bi_connector::state::JIRA_TOKEN_PURPOSE);
     let sealed = sealer
         .seal(
             "expired-token",

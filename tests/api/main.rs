@@ -6,6 +6,7 @@ mod browser;
 mod helpers;
 
 mod access_tokens;
+mod architecture;
 mod connect_descriptor;
 mod connect_lifecycle;
 mod connect_pages;

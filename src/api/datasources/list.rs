@@ -5,13 +5,13 @@ use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
-use super::describe;
+use super::description::describe;
 use crate::datasources::store;
 use crate::db;
 use crate::feed::FeedState;
 use crate::feed::error::{FeedError, Format};
 use crate::feed::source;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::{TokenAuthError, TokenOwner};
 
 #[get("/api/datasources")]

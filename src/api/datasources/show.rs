@@ -4,11 +4,11 @@
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, get, web};
 
-use super::describe;
+use super::description::describe;
 use crate::feed::FeedState;
 use crate::feed::request::{Json, OwnedSource, Rejection};
 use crate::feed::source;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[get("/api/datasources/{id}")]
 pub async fn show(

@@ -6,17 +6,18 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::domain::MAX_DATA_SOURCES_PER_USER;
 use crate::datasources::pages::form::{
     FormContent, FormTarget, FormValues, check_submission, render, render_with_catalog,
 };
-use crate::datasources::pages::{Banner, LIST_PATH, actor, show_path};
+use crate::datasources::pages::{LIST_PATH, show_path};
 use crate::datasources::store::{self, CreateOutcome};
 use crate::db;
 use crate::error::AppError;
+use crate::pages::session::JiraUser;
+use crate::pages::shared::{Banner, actor};
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const NAME_TAKEN: &str = "You already have a data source with this name. Choose another name.";
 

@@ -6,17 +6,19 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::pages::create::see_other;
 use crate::datasources::pages::form::{
     FormTarget, FormValues, check_submission, render_with_catalog,
 };
-use crate::datasources::pages::{actor, parse_id, show_path};
+use crate::datasources::pages::show_path;
 use crate::datasources::store::{self, DataSource, UpdateOutcome};
 use crate::db;
 use crate::error::AppError;
+use crate::ids::DataSourceId;
 use crate::pages::PageError;
-use crate::startup::AppState;
+use crate::pages::session::JiraUser;
+use crate::pages::shared::actor;
+use crate::state::AppState;
 
 const NAME_TAKEN: &str =
     "You already have another data source with this name. Choose another name.";
@@ -27,10 +29,10 @@ pub(crate) async fn owned(
     user: &JiraUser,
     raw_id: &str,
 ) -> Result<DataSource, AppError> {
-    let id = parse_id(raw_id)?;
+    let id: DataSourceId = raw_id.parse()?;
     let (tenant_id, account_id) = (user.tenant.id, user.account_id.clone());
     db::run(&state.pool, move |conn| {
-        store::find_owned(conn, tenant_id, account_id.as_str(), id)
+        store::find_owned(conn, tenant_id, account_id.as_str(), id.get())
     })
     .await?
     .ok_or(AppError::NotFound)

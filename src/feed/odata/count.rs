@@ -12,7 +12,7 @@ use crate::feed::error::FeedError;
 use crate::feed::export::{self, ExportError};
 use crate::feed::request::{FeedQuery, OData, OpenFeed, Rejection};
 use crate::feed::source;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[get("/feed/{id}/odata/Issues/$count")]
 pub async fn issue_count(

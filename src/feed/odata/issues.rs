@@ -15,7 +15,7 @@ use crate::feed::export::{Resume, Row};
 use crate::feed::paging::NextLink;
 use crate::feed::request::{FeedQuery, OData, Rejection};
 use crate::feed::stream::{Encoder, JsonRows};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Rows per page unless the client prefers fewer (or more, up to [`MAX_PAGE_SIZE`]).
 pub const DEFAULT_PAGE_SIZE: u64 = 50_000;

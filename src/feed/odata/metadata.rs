@@ -10,7 +10,7 @@ use crate::feed::FeedState;
 use crate::feed::columns::{ColumnSet, EdmType};
 use crate::feed::request::{OwnedSource, Rejection};
 use crate::feed::source;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[get("/feed/{id}/odata/$metadata")]
 pub async fn metadata(

@@ -13,7 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub use super::request::OData;
 

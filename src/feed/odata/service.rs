@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{ENTITY_SET, ODATA_JSON, OData, builder, service_root};
 use crate::feed::request::{OwnedSource, Rejection};
 use crate::feed::source;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[routes]
 #[get("/feed/{id}/odata")]

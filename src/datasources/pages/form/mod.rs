@@ -16,7 +16,6 @@ use futures_util::future::join;
 pub(crate) use submission::{FormErrors, FormValues, Submission};
 pub(crate) use view::FormView;
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::domain::{DataSourceDefinition, IssueMode};
 use crate::datasources::pages::{
     Banner, Catalog, LIST_PATH, TokenProblem, Trouble, UserJira, edit_path, show_path,
@@ -24,8 +23,9 @@ use crate::datasources::pages::{
 use crate::error::AppError;
 use crate::jira::client::JiraError;
 use crate::pages::form_body::{FormFields, read_form};
+use crate::pages::session::JiraUser;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use submission::name_some;
 
 /// The create and edit page: the form, or the call to action when Jira cannot be read as the
@@ -124,7 +124,7 @@ pub(crate) async fn render_with_catalog(
             Ok(catalog) => Ok((Some(catalog), None)),
             Err(err) => match jira.trouble(state, user, err).await {
                 Trouble::Token(problem) => Err(problem),
-                trouble => Ok((None, Some(Banner::from_trouble(&trouble)))),
+                trouble => Ok((None, Some(trouble.banner()))),
             },
         },
     };
@@ -324,10 +324,7 @@ async fn check(
         if let Trouble::Token(problem) = trouble {
             return Ok(Checked::needs_token(problem));
         }
-        let banner = submission
-            .banner
-            .take()
-            .unwrap_or_else(|| Banner::from_trouble(&trouble));
+        let banner = submission.banner.take().unwrap_or_else(|| trouble.banner());
         return Ok(Checked::Refused {
             status: StatusCode::BAD_GATEWAY,
             banner: Some(banner),
