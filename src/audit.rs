@@ -7,10 +7,10 @@ use std::net::IpAddr;
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
-use crate::connect::auth::AccountId;
 use crate::db::Conn;
 use crate::db::schema::audit_events;
 use crate::error::AppError;
+use crate::ids::AccountId;
 
 /// What happened. Stored as a stable dotted name, so renaming a variant never rewrites history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

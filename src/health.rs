@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::db;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[get("/healthz")]
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {

@@ -1,5 +1,6 @@
 #![forbid(unsafe_code)]
 //! BI Connector for Jira: an Atlassian Connect add-on that serves Jira data to BI tools.
+pub mod api;
 pub mod audit;
 pub mod clock;
 pub mod connect;
@@ -10,6 +11,7 @@ pub mod emulator;
 pub mod error;
 pub mod feed;
 pub mod health;
+pub mod ids;
 pub mod jira;
 pub mod pages;
 pub mod private_files;
@@ -17,6 +19,7 @@ pub mod routes;
 pub mod security;
 pub mod settings;
 pub mod startup;
+pub mod state;
 pub mod static_files;
 pub mod telemetry;
 pub mod tokens;

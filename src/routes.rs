@@ -8,7 +8,7 @@ use crate::connect::{descriptor, lifecycle};
 use crate::datasources::pages as datasources;
 use crate::feed::{csv, json, odata, whoami};
 use crate::pages::{error_page, main_page, tokens};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::pages as access_tokens;
 use crate::{health, jira, static_files};
 
@@ -50,6 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             .service(access_tokens::revoke::revoke)
             // BI clients (personal access token as Basic password or Bearer): TokenOwner extractor.
             .service(whoami::whoami)
+            .configure(crate::api::datasources::configure)
             .service(odata::service::service_document)
             .service(odata::metadata::metadata)
             .service(odata::issues::issues)

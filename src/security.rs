@@ -8,7 +8,7 @@ use actix_web::http::header::{CONTENT_SECURITY_POLICY, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The Content-Security-Policy for an app page; `frame_ancestors` are the sites allowed to
 /// frame it and `script_sources` where `all.js` may come from.

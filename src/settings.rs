@@ -51,7 +51,17 @@ pub struct AllowedJiraHosts {
     extra_origins: Vec<Origin>,
 }
 
+/// The domains Atlassian serves Jira Cloud sites under: the one host list (install allow-list,
+/// CSP defaults, and which sites load `all.js` from Atlassian's CDN).
 const ATLASSIAN_SUFFIXES: [&str; 3] = [".atlassian.net", ".jira.com", ".jira-dev.com"];
+
+/// Whether `host` is a site under one of Atlassian's Jira domains (a name before the suffix).
+pub fn is_atlassian_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    ATLASSIAN_SUFFIXES
+        .iter()
+        .any(|suffix| host.ends_with(suffix) && host.len() > suffix.len())
+}
 
 impl AllowedJiraHosts {
     pub fn parse(raw: &str) -> Result<Self, String> {
@@ -84,12 +94,7 @@ impl AllowedJiraHosts {
         }
         url.scheme() == "https"
             && url.port().is_none()
-            && url.host_str().is_some_and(|host| {
-                let host = host.to_ascii_lowercase();
-                ATLASSIAN_SUFFIXES
-                    .iter()
-                    .any(|suffix| host.ends_with(suffix) && host.len() > suffix.len())
-            })
+            && url.host_str().is_some_and(is_atlassian_host)
     }
 
     /// CSP `frame-ancestors` sources for pages served before we know the tenant.

@@ -8,34 +8,14 @@ use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::clock::Clock;
-use crate::connect::install_keys::InstallKeys;
-use crate::connect::tenants::SHARED_SECRET_PURPOSE;
-use crate::crypto::{CryptoError, MasterKey, Sealer};
-use crate::db::{self, DbError, Pool};
+use crate::crypto::{CryptoError, MasterKey};
+use crate::db::{self, DbError};
+use crate::feed::FeedState;
 use crate::feed::limits::ExportLimits;
-use crate::feed::{CURSOR_KEY_PURPOSE, FeedState};
-use crate::jira::client::{BodyLimits, JiraClient, JiraClientConfig, Pause, RetryPolicy};
+use crate::jira::client::Pause;
 use crate::settings::Settings;
+use crate::state::{AppState, CURSOR_KEY_PURPOSE};
 use crate::{private_files, routes, security, telemetry};
-
-/// HKDF purpose of the key that signs in-app session tokens (never a tenant secret).
-pub const SESSION_KEY_PURPOSE: &[u8] = b"session-token-v1";
-/// HKDF purpose for sealing users' Jira API tokens.
-pub const JIRA_TOKEN_PURPOSE: &[u8] = b"jira-api-token-v1";
-
-/// Everything a handler needs, shared by all workers.
-pub struct AppState {
-    pub settings: Settings,
-    pub pool: Pool,
-    pub clock: Clock,
-    pub tenant_secrets: Sealer,
-    pub jira_tokens: Sealer,
-    pub session_key: [u8; 32],
-    pub install_keys: InstallKeys,
-    /// Calls Jira sites as a user; never follows redirects, so a call cannot leave the tenant's
-    /// origin.
-    pub jira: JiraClient,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -91,13 +71,6 @@ impl Application {
         })?;
         let master = MasterKey::load_or_create(&settings.data_dir)?;
         let pool = db::connect(&settings.database_url, settings.database_pool_size)?;
-        let outbound = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(settings.outbound_timeout)
-            .timeout(settings.outbound_timeout)
-            .user_agent(concat!("jira-bi-connector/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| StartupError::HttpClient(e.to_string()))?;
         let listener =
             TcpListener::bind(settings.bind_address).map_err(|source| StartupError::Bind {
                 address: settings.bind_address.to_string(),
@@ -123,26 +96,10 @@ impl Application {
                 settings.export_limits.total,
             ),
         ));
-        let state = web::Data::new(AppState {
-            install_keys: InstallKeys::new(settings.install_keys_url.clone(), outbound),
-            tenant_secrets: master.sealer(SHARED_SECRET_PURPOSE),
-            jira_tokens: master.sealer(JIRA_TOKEN_PURPOSE),
-            session_key: master.derive(SESSION_KEY_PURPOSE),
-            jira: JiraClient::new(
-                JiraClientConfig {
-                    connect_timeout: settings.outbound_timeout,
-                    request_timeout: settings.outbound_timeout,
-                    retry: RetryPolicy::default(),
-                    body_limits: BodyLimits::default(),
-                },
-                clock,
-            )
-            .map_err(|e| StartupError::HttpClient(e.to_string()))?
-            .with_pause(pause),
-            settings,
-            pool,
-            clock,
-        });
+        let state = web::Data::new(
+            AppState::new(settings, pool, clock, &master, pause)
+                .map_err(|e| StartupError::HttpClient(e.to_string()))?,
+        );
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

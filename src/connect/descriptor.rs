@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const DESCRIPTOR: &str = include_str!("../../atlassian-connect.json");
 

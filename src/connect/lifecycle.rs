@@ -15,7 +15,7 @@ use crate::connect::qsh;
 use crate::connect::tenants::{self, ClientKey, InstallOutcome, Installation};
 use crate::db;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The callback body (fields we use; Atlassian adds more over time, which we ignore).
 #[derive(Debug, Deserialize)]

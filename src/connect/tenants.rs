@@ -10,9 +10,6 @@ use crate::db::Conn;
 use crate::db::schema::tenants;
 use crate::error::AppError;
 
-/// HKDF purpose for sealing tenant shared secrets.
-pub const SHARED_SECRET_PURPOSE: &[u8] = b"tenant-shared-secret-v1";
-
 /// A Jira site's stable identifier (`clientKey`), as Atlassian sends it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientKey(String);

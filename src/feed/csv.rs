@@ -4,61 +4,33 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION};
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 
 use super::FeedState;
 use super::csv_format;
-use super::error::{FeedError, Format};
+use super::error::FeedError;
 use super::export::{Resume, Row};
-use super::query::{Params, encode_component, parse_options, prepare};
-use super::source;
-use super::stream::{self, Encoder, ExportLabel};
-use crate::startup::AppState;
-use crate::tokens::auth::{TokenAuthError, TokenOwner};
+use super::query::{Params, encode_component};
+use super::request::{Csv, FeedQuery, Rejection};
+use super::stream::Encoder;
+use crate::state::AppState;
 
 #[get("/feed/{id}/csv")]
 pub async fn csv(
     state: web::Data<AppState>,
     feed: web::Data<FeedState>,
-    owner: Result<TokenOwner, TokenAuthError>,
-    id: web::Path<String>,
-    request: HttpRequest,
-) -> HttpResponse {
-    match serve(&state, &feed, owner, &id, &request).await {
-        Ok(response) => response,
-        Err(err) => err.response(Format::Csv),
-    }
-}
-
-async fn serve(
-    state: &web::Data<AppState>,
-    feed: &FeedState,
-    owner: Result<TokenOwner, TokenAuthError>,
-    raw_id: &str,
-    request: &HttpRequest,
-) -> Result<HttpResponse, FeedError> {
-    let owner = owner?;
-    let data_source = source::data_source(state, &owner, source::parse_id(raw_id)?).await?;
-    let params = Params::parse(request.query_string());
-    let options = parse_options(&params, Format::Csv)?;
-    let bom = match params.get("bom").map(str::to_ascii_lowercase).as_deref() {
-        None | Some("false" | "0" | "no") => false,
-        Some("true" | "1" | "yes") => true,
-        Some(other) => {
-            return Err(FeedError::bad_request(format!(
-                "bom must be true or false, not '{other}'."
-            )));
-        }
-    };
-    // Held from the first Jira call to the end of the streamed body.
-    let permit = feed
-        .limits
-        .try_acquire(owner.tenant.id, owner.account_id.as_str())?;
-    let access = source::jira_access(state, &owner).await?;
-    let columns = source::columns(state, feed, &owner, &access, &data_source).await?;
-    let prepared = prepare(&data_source.jql, &columns, &options)?;
-    let (site, creds) = &access;
-    let plan = prepared.plan(site, creds, None, options.skip, options.top, feed.tuning);
+    query: FeedQuery<Csv>,
+) -> Result<HttpResponse, Rejection<Csv>> {
+    let bom = bom(&query.params)?;
+    let open = query.open(&state, &feed).await?;
+    let prepared = query.prepare(&open, &query.options)?;
+    let plan = open.plan(
+        &feed,
+        &prepared,
+        None,
+        query.options.skip,
+        query.options.top,
+    );
     let encoder = CsvEncoder {
         bom,
         names: prepared
@@ -68,22 +40,25 @@ async fn serve(
             .map(|c| c.name().to_owned())
             .collect(),
     };
-    let events = stream::start(
-        state,
-        &owner,
-        ExportLabel {
-            data_source_id: data_source.id,
-            format: Format::Csv,
-        },
-        plan,
-        permit,
-    );
-    let mut response = HttpResponse::build(StatusCode::OK);
-    response
-        .content_type("text/csv; charset=utf-8")
+    let mut head = HttpResponse::build(StatusCode::OK);
+    head.content_type("text/csv; charset=utf-8")
         .insert_header((CACHE_CONTROL, "no-store"))
-        .insert_header((CONTENT_DISPOSITION, content_disposition(&data_source.name)));
-    Ok(stream::respond(events, encoder, response, Format::Csv).await)
+        .insert_header((
+            CONTENT_DISPOSITION,
+            content_disposition(&query.data_source.name),
+        ));
+    Ok(query.stream(&state, open.permit, plan, encoder, head).await)
+}
+
+/// `bom=true` starts the file with a byte order mark, so Excel reads it as UTF-8.
+fn bom(params: &Params) -> Result<bool, FeedError> {
+    match params.get("bom").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(FeedError::bad_request(format!(
+            "bom must be true or false, not '{other}'."
+        ))),
+    }
 }
 
 /// `attachment; filename="<ASCII name>.csv"; filename*=UTF-8''<name>.csv` (RFC 6266), so every

@@ -4,7 +4,8 @@
 //!
 //! Pure parts (unit-tested beside their code): [`columns`] (issue JSON → typed cells),
 //! [`filter`] (`$filter`), [`jql`] (pushdown), [`cursor`] (signed paging tokens), [`csv_format`],
-//! [`query`] (shared options). The engine is [`export`]; [`source`] finds the data source and
+//! [`query`] (shared options). The engine is [`export`]; [`request`] is how every endpoint starts
+//! (owner, data source, options, Jira access); [`source`] finds the data source and
 //! the owner's Jira access; [`limits`] bounds how many exports run at once; [`stream`] turns an
 //! export into a response body; [`odata`], [`csv`] and [`json`] are the endpoints.
 
@@ -22,6 +23,7 @@ pub mod limits;
 pub mod odata;
 pub mod paging;
 pub mod query;
+pub mod request;
 pub mod source;
 pub mod stream;
 pub mod whoami;
@@ -30,9 +32,6 @@ use cursor::CursorCodec;
 use export::Tuning;
 use field_cache::FieldCache;
 use limits::ExportLimits;
-
-/// HKDF purpose of the key that signs paging cursors.
-pub const CURSOR_KEY_PURPOSE: &[u8] = b"feed-cursor-v1";
 
 /// What the feeds share across requests (registered as its own `web::Data`).
 #[derive(Debug)]

@@ -89,6 +89,27 @@ impl Page {
     }
 }
 
+/// The absolute link to the page after one: `base` is the request's URL up to the cursor's
+/// value (ending in `cursor=` or `$skiptoken=`), the signed cursor is appended.
+pub struct NextLink {
+    base: String,
+    page: Page,
+    codec: CursorCodec,
+}
+
+impl NextLink {
+    pub fn new(base: String, page: Page, codec: CursorCodec) -> Self {
+        Self { base, page, codec }
+    }
+
+    /// The link after this page's `rows`, as a JSON string; `None` on the last page.
+    pub fn json(&self, resume: Option<Resume>, rows: u64, count: Option<u64>) -> Option<Vec<u8>> {
+        let cursor = self.page.next(resume, rows, count)?;
+        let link = format!("{}{}", self.base, self.codec.encode(&cursor));
+        Some(serde_json::to_vec(&link).unwrap_or_default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

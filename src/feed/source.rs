@@ -9,28 +9,27 @@ use super::columns::ColumnSet;
 use super::error::FeedError;
 use crate::datasources::store::{self, DataSource};
 use crate::db;
+use crate::ids::DataSourceId;
 use crate::jira::client::{JiraCredentials, JiraError, JiraSite};
 use crate::jira::credentials::{credentials_for, note_jira_error};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::TokenOwner;
 
-/// A data source id from the URL; anything but a positive integer is simply not found.
-pub fn parse_id(raw: &str) -> Result<i64, FeedError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0 && !raw.starts_with('+'))
-        .ok_or_else(FeedError::not_found)
+/// A data source id from the URL ([`DataSourceId`]'s one rule); anything else is simply not
+/// found.
+pub fn parse_id(raw: &str) -> Result<DataSourceId, FeedError> {
+    raw.parse().map_err(|_| FeedError::not_found())
 }
 
 /// The owner's data source `id`; someone else's is indistinguishable from a missing one.
 pub async fn data_source(
     state: &AppState,
     owner: &TokenOwner,
-    id: i64,
+    id: DataSourceId,
 ) -> Result<DataSource, FeedError> {
     let (tenant_id, account) = (owner.tenant.id, owner.account_id.as_str().to_owned());
     db::run(&state.pool, move |conn| {
-        store::find_owned(conn, tenant_id, &account, id)
+        store::find_owned(conn, tenant_id, &account, id.get())
     })
     .await?
     .ok_or_else(FeedError::not_found)
@@ -94,10 +93,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_positive_integers_are_ids() {
-        assert_eq!(parse_id("42"), Ok(42));
-        for bad in ["0", "-1", "+4", "4x", "", "99999999999999999999"] {
-            assert!(parse_id(bad).is_err(), "{bad}");
-        }
+    fn a_malformed_id_is_a_feed_not_found() {
+        assert_eq!(parse_id("42").map(DataSourceId::get), Ok(42));
+        assert_eq!(parse_id("+4"), Err(FeedError::not_found()));
     }
 }

@@ -24,7 +24,7 @@ use super::export::{self, ExportError, ExportEvent, ExportPlan, Outcome, Resume,
 use super::limits::ExportPermit;
 use crate::jira::client::JiraError;
 use crate::jira::credentials::note_jira_error;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::auth::TokenOwner;
 
 /// Writes the body around and between batches of rows.
@@ -195,8 +195,39 @@ async fn next_chunk<E: Encoder>(
     }
 }
 
+/// The rows of a JSON array (OData's `value`, the JSON feed's `rows`): objects separated by
+/// commas, counted for the next-page link.
+pub struct JsonRows {
+    keys: Vec<Vec<u8>>,
+    written: u64,
+}
+
+impl JsonRows {
+    pub fn new<S: AsRef<str>>(names: &[S]) -> Self {
+        Self {
+            keys: json_keys(names),
+            written: 0,
+        }
+    }
+
+    pub fn write(&mut self, rows: &[Row], out: &mut Vec<u8>) {
+        for row in rows {
+            if self.written > 0 {
+                out.push(b',');
+            }
+            json_object(&self.keys, row, out);
+            self.written += 1;
+        }
+    }
+
+    /// Rows written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+}
+
 /// `"Name":` for each column, JSON-escaped once.
-pub fn json_keys<S: AsRef<str>>(names: &[S]) -> Vec<Vec<u8>> {
+fn json_keys<S: AsRef<str>>(names: &[S]) -> Vec<Vec<u8>> {
     names
         .iter()
         .map(|name| {
@@ -208,7 +239,7 @@ pub fn json_keys<S: AsRef<str>>(names: &[S]) -> Vec<Vec<u8>> {
 }
 
 /// One row as a JSON object with `keys` (from [`json_keys`]).
-pub fn json_object(keys: &[Vec<u8>], row: &[CellValue], out: &mut Vec<u8>) {
+fn json_object(keys: &[Vec<u8>], row: &[CellValue], out: &mut Vec<u8>) {
     out.push(b'{');
     for (i, (key, cell)) in keys.iter().zip(row).enumerate() {
         if i > 0 {

@@ -5,8 +5,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::connect::auth::AccountId;
 use crate::crypto::SecretString;
+use crate::ids::AccountId;
 use crate::jira::client::{JiraAccount, JiraClient, JiraCredentials, JiraError, JiraSite};
 
 /// Where users create an Atlassian API token (linked from the tab).

@@ -2,13 +2,13 @@
 //! token, or a typed reason why there is none that a feed can show as it is. A 401 from Jira is
 //! reported back here so the Jira API Token tab shows the token as rejected.
 
-use crate::connect::auth::AccountId;
 use crate::connect::tenants::Tenant;
 use crate::db;
 use crate::error::AppError;
+use crate::ids::AccountId;
 use crate::jira::client::{JiraCredentials, JiraError, JiraSite};
 use crate::jira::token_store;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Why a user's Jira credentials are not available. `Display` is safe to show to the user.
 #[derive(Debug, thiserror::Error)]

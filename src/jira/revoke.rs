@@ -6,13 +6,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
-use crate::connect::auth::JiraUser;
 use crate::db;
-use crate::jira::tab::{Status, TAB_PATH, actor, load_status};
+use crate::jira::tab::{Status, TAB_PATH, load_status};
 use crate::jira::token_store;
+use crate::pages::session::JiraUser;
+use crate::pages::shared::actor;
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "tokens_jira_revoke.html")]

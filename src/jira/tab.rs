@@ -5,11 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
-use time::OffsetDateTime;
-use time::macros::format_description;
 
-use crate::audit::Actor;
-use crate::connect::auth::JiraUser;
 use crate::connect::qsh;
 use crate::db;
 use crate::error::AppError;
@@ -20,9 +16,11 @@ use crate::jira::api_token::{
 use crate::jira::client::JiraSite;
 use crate::jira::token_store::{self, ValidatedToken};
 use crate::pages::form_body::{Field, read_form};
+use crate::pages::session::JiraUser;
+use crate::pages::shared::{actor, utc_minutes};
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(crate) const TAB_PATH: &str = "/app/tokens/jira";
 
@@ -231,15 +229,6 @@ pub async fn validate_and_save(
         .finish())
 }
 
-/// The signed-in user as the owner of the token and the actor in the audit trail.
-pub(crate) fn actor(user: &JiraUser, req: &HttpRequest) -> Actor {
-    Actor {
-        tenant_id: user.tenant.id,
-        account_id: user.account_id.clone(),
-        ip: req.peer_addr().map(|addr| addr.ip()),
-    }
-}
-
 /// The tab after a failed submission, with the current status.
 async fn render(
     state: &web::Data<AppState>,
@@ -300,20 +289,13 @@ pub(crate) async fn load_status(state: &AppState, user: &JiraUser) -> Result<Sta
     } else if let Some(rejected_at) = saved.rejected_at {
         Status::Rejected {
             display_name,
-            rejected_at: utc_minutes(rejected_at),
+            rejected_at: utc_minutes(rejected_at).unwrap_or_else(|| "an unknown time".to_owned()),
         }
     } else {
         Status::Saved {
             display_name,
-            validated_at: utc_minutes(saved.validated_at),
+            validated_at: utc_minutes(saved.validated_at)
+                .unwrap_or_else(|| "an unknown time".to_owned()),
         }
     })
-}
-
-/// `2026-11-22 14:03 UTC`.
-pub(crate) fn utc_minutes(at: OffsetDateTime) -> String {
-    at.format(format_description!(
-        "[year]-[month]-[day] [hour]:[minute] UTC"
-    ))
-    .unwrap_or_else(|_| "an unknown time".to_owned())
 }

@@ -6,11 +6,11 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 
 use crate::audit::{self, Actor, AuditAction};
-use crate::connect::auth::AccountId;
 use crate::crypto::{CryptoError, Sealer, constant_time_eq};
 use crate::db::Conn;
 use crate::db::schema::jira_api_tokens;
 use crate::error::AppError;
+use crate::ids::AccountId;
 use crate::jira::api_token::{JiraApiToken, JiraEmail};
 use crate::jira::client::JiraCredentials;
 

@@ -7,18 +7,16 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 
-use crate::connect::auth::{ExpiredSession, JiraUser};
 use crate::connect::tenants::Tenant;
 use crate::error::AppError;
-use crate::pages::{Layout, Nav, PageError, all_js_url};
+use crate::ids::InvalidId;
+use crate::pages::layout::{ATLASSIAN_ALL_JS, Layout, Nav, all_js_url};
+use crate::pages::session::{ExpiredSession, JiraUser};
 use crate::security::page_csp;
-use crate::startup::AppState;
-
-/// Where Atlassian serves `all.js` for every Jira Cloud site.
-const ATLASSIAN_ALL_JS: &str = "https://connect-cdn.atl-paas.net/all.js";
+use crate::state::AppState;
 
 /// What an error page says. Titles name the problem; hints say what to do next.
 pub struct ErrorView {
@@ -259,6 +257,52 @@ fn plain(status: StatusCode, text: &'static str) -> HttpResponse {
 /// Any other URL under the app's scope: a 404 page (with the menu when the session is valid).
 pub async fn not_found() -> Result<HttpResponse, PageError> {
     Err(PageError(AppError::NotFound))
+}
+
+/// An [`AppError`] rendered as an HTML page (for page routes and their extractors).
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(err: AppError) -> Self {
+        Self(err)
+    }
+}
+
+/// A malformed row id in a page URL is a 404 page, like an id that does not exist.
+impl From<InvalidId> for PageError {
+    fn from(err: InvalidId) -> Self {
+        Self(err.into())
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    /// A standalone page; [`render_error_pages`] re-renders it in the app's layout
+    /// (menu, site's `all.js`, base path) before it leaves the app.
+    fn error_response(&self) -> HttpResponse {
+        let page = StandaloneError {
+            base_path: String::new(),
+            all_js_url: ATLASSIAN_ALL_JS.to_owned(),
+            error: ErrorView::of(&self.0),
+        };
+        match page.render() {
+            Ok(html) => HttpResponse::build(self.status_code())
+                .content_type("text/html; charset=utf-8")
+                .insert_header(("Cache-Control", "no-store"))
+                .body(html),
+            Err(_) => self.0.error_response(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,9 +3,9 @@
 
 use actix_web::{HttpResponse, get, web};
 
-use crate::connect::auth::PageLoad;
 use crate::pages::PageError;
-use crate::startup::AppState;
+use crate::pages::extractors::PageLoad;
+use crate::state::AppState;
 
 #[get("/pages/main")]
 pub async fn main_page(

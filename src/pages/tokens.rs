@@ -2,9 +2,9 @@
 
 use actix_web::{HttpResponse, get, web};
 
-use crate::connect::auth::JiraUser;
+use crate::pages::session::JiraUser;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TokenTab {

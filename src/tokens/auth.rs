@@ -19,12 +19,13 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
-use crate::connect::auth::{AccountId, app_state};
 use crate::connect::tenants::{self, Tenant};
 use crate::crypto::SecretString;
 use crate::db;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::ids::AccountId;
+use crate::state::AppState;
+use crate::state::app_state;
 use crate::tokens::domain::{PresentedToken, is_expired_at};
 use crate::tokens::store;
 

@@ -7,10 +7,10 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 
 use crate::audit::{self, Actor, AuditAction};
-use crate::connect::auth::AccountId;
 use crate::db::Conn;
 use crate::db::schema::{access_tokens, token_form_submissions};
 use crate::error::AppError;
+use crate::ids::AccountId;
 use crate::tokens::domain::{
     ExpiryDate, FormId, MAX_TOKENS_PER_USER, NewAccessToken, TokenId, TokenLabel, is_expired_at,
 };

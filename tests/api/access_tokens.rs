@@ -4,10 +4,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use diesel::prelude::*;
-use jira_bi_connector::connect::jwt;
 use jira_bi_connector::crypto::MasterKey;
 use jira_bi_connector::db::schema::{access_tokens, audit_events, tenants};
-use jira_bi_connector::startup::SESSION_KEY_PURPOSE;
+use jira_bi_connector::pages::session_token;
+use jira_bi_connector::state::SESSION_KEY_PURPOSE;
 use jira_bi_connector::tokens::domain::NewAccessToken;
 use time::{Duration, OffsetDateTime};
 
@@ -559,7 +559,7 @@ fn expired_session(app: &TestApp) -> String {
     let key = MasterKey::load_or_create(app.data_dir.path())
         .unwrap()
         .derive(SESSION_KEY_PURPOSE);
-    jwt::sign_session_token(
+    session_token::sign_session_token(
         &key,
         &site.client_key,
         &site.users[0].account_id,

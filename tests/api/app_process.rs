@@ -1,13 +1,17 @@
 //! The app as its own process (the `jira-bi-connector` binary, configured by environment the way
 //! an operator runs it), for what an in-process app cannot show: its real log output and
 //! surviving a SIGKILL. Its log goes to a file in the test's temp directory, so a test reads
-//! exactly what the binary wrote.
+//! exactly what the binary wrote. [`spawn_app_process`] puts one behind a [`TestApp`], so a test
+//! can drive it with the same helpers as an in-process app and still read its log.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use jira_bi_connector::emulator::Emulator;
+use jira_bi_connector::emulator::{Emulator, EmulatorConfig};
+use reqwest::redirect::Policy;
+
+use crate::helpers::TestApp;
 
 pub struct AppProcess {
     child: Child,
@@ -95,6 +99,45 @@ impl AppProcess {
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
+
+    /// The first log line containing `needle`, waiting for it: some lines are written after the
+    /// response (an export logs when its task ends). The wait is bounded only so a line that
+    /// never comes fails the test instead of hanging it.
+    pub async fn log_line(&self, needle: &str) -> String {
+        for _ in 0..600 {
+            if let Some(line) = self.log().lines().find(|line| line.contains(needle)) {
+                return line.to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no log line with {needle:?}; log:\n{}", self.log());
+    }
+}
+
+/// The app as its own process in front of an emulator started with `config`, installed in every
+/// site, as a [`TestApp`] (for the usual helpers) and the [`AppProcess`] (for its log).
+pub async fn spawn_app_process(config: EmulatorConfig) -> (TestApp, AppProcess) {
+    let emulator = Emulator::start(config).await.expect("the emulator starts");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let data_dir = dir.path().join("data");
+    let process = AppProcess::start(&data_dir, dir.path(), "app.log", &emulator).await;
+    for site in 0..emulator.sites().len() {
+        emulator
+            .install(site)
+            .await
+            .expect("the emulator installs the app");
+    }
+    let app = TestApp {
+        address: process.base_url.clone(),
+        db_path: data_dir.join("app.sqlite3"),
+        data_dir: dir,
+        emulator,
+        client: reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .expect("a reqwest client"),
+    };
+    (app, process)
 }
 
 impl Drop for AppProcess {

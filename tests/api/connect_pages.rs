@@ -2,9 +2,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jira_bi_connector::connect::{jwt, qsh};
+use jira_bi_connector::connect::qsh;
 use jira_bi_connector::crypto::MasterKey;
-use jira_bi_connector::startup::SESSION_KEY_PURPOSE;
+use jira_bi_connector::pages::session_token;
+use jira_bi_connector::state::SESSION_KEY_PURPOSE;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -262,7 +263,7 @@ async fn tampered_expired_or_foreign_session_tokens_are_rejected() {
     let mut flipped = session.token.clone();
     let last = flipped.pop().unwrap();
     flipped.push(if last == 'A' { 'B' } else { 'A' });
-    let expired = jwt::sign_session_token(
+    let expired = session_token::sign_session_token(
         &session_key(&app),
         &site.client_key,
         &site.users[0].account_id,
@@ -365,7 +366,7 @@ async fn a_freshly_renewed_session_older_than_session_max_minutes_gets_the_sessi
     let site = &app.emulator.sites()[0];
     let now = OffsetDateTime::now_utc();
     let renewed = |began: OffsetDateTime| {
-        jwt::sign_session_token_since(
+        session_token::sign_session_token_since(
             &session_key(&app),
             &site.client_key,
             &site.users[0].account_id,

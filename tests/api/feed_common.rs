@@ -28,7 +28,12 @@ pub const CUSTOM_FIELDS: &[&str] = &[
 
 /// Two sites with `issues` issues each; throttled answers ask for no wait, so retries are quick.
 pub async fn feed_app(issues: usize) -> TestApp {
-    spawn_app_with(EmulatorConfig {
+    spawn_app_with(feed_emulator(issues)).await
+}
+
+/// The emulator of [`feed_app`].
+pub fn feed_emulator(issues: usize) -> EmulatorConfig {
+    EmulatorConfig {
         site_ports: vec![0, 0],
         dataset: DatasetConfig { issues, seed: 42 },
         faults: FaultConfig {
@@ -36,8 +41,7 @@ pub async fn feed_app(issues: usize) -> TestApp {
             ..FaultConfig::default()
         },
         ..EmulatorConfig::default()
-    })
-    .await
+    }
 }
 
 /// A user with everything a BI tool needs.

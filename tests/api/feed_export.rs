@@ -9,9 +9,10 @@ use serde_json::Value;
 
 use jira_bi_connector::emulator::FaultConfig;
 
+use crate::app_process::spawn_app_process;
 use crate::feed_common::{
     ALICE, ALPHA, CUSTOM_FIELDS, Reader, assert_row_matches, create_data_source, feed_app,
-    read_body, reader,
+    feed_emulator, read_body, reader,
 };
 use crate::helpers::TestApp;
 
@@ -233,7 +234,7 @@ async fn a_jira_token_jira_rejects_during_an_export_is_marked_invalid() {
         .unwrap();
     let sealer = jira_bi_connector::crypto::MasterKey::load_or_create(app.data_dir.path())
         .unwrap()
-        .sealer(jira_bi_connector::startup::JIRA_TOKEN_PURPOSE);
+        .sealer(jira_bi_connector::state::JIRA_TOKEN_PURPOSE);
     let sealed = sealer
         .seal(
             "expired-token",
@@ -278,7 +279,7 @@ async fn a_jira_token_jira_rejects_during_an_export_is_marked_invalid() {
 
 #[tokio::test]
 async fn the_export_is_logged_and_reads_jira_in_parallel_batches() {
-    let app = feed_app(2_000).await;
+    let (app, process) = spawn_app_process(feed_emulator(2_000)).await;
     let (alice, id) = alice_with_source(&app).await;
     app.emulator.reset_stats();
     let rows = export(&alice, &app, id).await;
@@ -294,4 +295,20 @@ async fn the_export_is_logged_and_reads_jira_in_parallel_batches() {
     );
     assert!(stats.max_concurrent_rest > 1);
     assert!(stats.max_concurrent_rest <= 8);
+    let logged = process.log_line("export finished").await;
+    for field in [
+        format!(
+            "tenant.client_key=\"{}\"",
+            app.emulator.sites()[ALPHA].client_key
+        ),
+        format!("datasource.id={id}"),
+        "feed.format=\"odata\"".to_owned(),
+        "export.outcome=\"complete\"".to_owned(),
+        "export.rows=2000".to_owned(),
+        "jira.requests=21".to_owned(),
+        "jira.retries=0".to_owned(),
+    ] {
+        assert!(logged.contains(&field), "{field} in {logged}");
+    }
+    assert!(!logged.contains(&alice.access_token), "{logged}");
 }

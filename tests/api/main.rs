@@ -6,9 +6,11 @@ mod browser;
 mod helpers;
 
 mod access_tokens;
+mod architecture;
 mod connect_descriptor;
 mod connect_lifecycle;
 mod connect_pages;
+mod connectors;
 mod crash_safety;
 mod datasources;
 mod emulator;

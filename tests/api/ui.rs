@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use jira_bi_connector::connect::jwt;
 use jira_bi_connector::crypto::MasterKey;
-use jira_bi_connector::startup::SESSION_KEY_PURPOSE;
+use jira_bi_connector::pages::session_token;
+use jira_bi_connector::state::SESSION_KEY_PURPOSE;
 use jira_bi_connector::tokens::domain::FormId;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -192,7 +192,7 @@ pub fn expired_session(app: &TestApp) -> String {
     let key = MasterKey::load_or_create(app.data_dir.path())
         .expect("the app's master key")
         .derive(SESSION_KEY_PURPOSE);
-    jwt::sign_session_token(
+    session_token::sign_session_token(
         &key,
         &site.client_key,
         &site.users[0].account_id,

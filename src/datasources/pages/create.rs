@@ -6,19 +6,18 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::domain::MAX_DATA_SOURCES_PER_USER;
 use crate::datasources::pages::form::{
-    Checked, FormContent, FormTarget, FormValues, FormView, check_submission, render,
-    render_with_catalog,
+    FormContent, FormTarget, FormValues, check_submission, render, render_with_catalog,
 };
-use crate::datasources::pages::{Banner, LIST_PATH, actor, show_path};
+use crate::datasources::pages::{LIST_PATH, show_path};
 use crate::datasources::store::{self, CreateOutcome};
 use crate::db;
 use crate::error::AppError;
-use crate::pages::form_body::read_form;
+use crate::pages::session::JiraUser;
+use crate::pages::shared::{Banner, actor};
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const NAME_TAKEN: &str = "You already have a data source with this name. Choose another name.";
 
@@ -84,72 +83,44 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let form = match read_form(&req, payload).await {
-        Ok(form) => form,
-        Err(err) => {
-            return render_with_catalog(
-                &state,
-                &user,
-                &FormTarget::Create,
-                err.status(),
-                Some(Banner::error(err.to_string())),
-                FormValues::fresh()?,
-            )
-            .await;
-        }
-    };
-    let (definition, mut submission, catalog) =
-        match check_submission(&state, &user, &form, true).await? {
-            Checked::Ready {
-                definition,
-                submission,
-                catalog,
-            } => (definition, *submission, catalog),
-            Checked::Refused {
-                status,
-                banner,
-                content,
-            } => return render(&state, &user, &FormTarget::Create, status, banner, content),
+    let target = FormTarget::Create;
+    let ready =
+        match check_submission(&state, &user, &target, &req, payload, FormValues::fresh).await? {
+            Ok(ready) => ready,
+            Err(refused) => return Ok(refused),
         };
-    let Some(form_id) = submission.form_id().cloned() else {
+    let Some(form_id) = ready.submission.form_id().cloned() else {
         return Err(AppError::internal("a ready create form without a form id").into());
     };
 
     let actor = actor(&user, &req);
     let now = state.clock.now();
+    let definition = ready.definition.clone();
     let outcome = db::run(&state.pool, move |conn| {
         store::create(conn, &actor, &definition, &form_id, now)
     })
     .await?;
-    let (status, banner) = match outcome {
+    match outcome {
         CreateOutcome::Created(source) => {
             tracing::info!(
                 tenant.client_key = %user.tenant.client_key.as_str(),
                 data_source.id = source.id,
                 "data source created"
             );
-            return see_other(
+            see_other(
                 &state,
                 &user,
                 &format!("{}?created=1", show_path(source.id)),
-            );
+            )
         }
-        CreateOutcome::AlreadySubmitted(id) => {
-            return see_other(&state, &user, &show_path(id));
-        }
-        CreateOutcome::LimitReached => (StatusCode::CONFLICT, Some(limit_reached())),
-        CreateOutcome::NameTaken => {
-            submission.errors.name = Some(NAME_TAKEN.to_owned());
-            (StatusCode::UNPROCESSABLE_ENTITY, None)
-        }
-    };
-    let view = FormView::build(submission.values, submission.errors, Some(&catalog));
-    render(
-        &state,
-        &user,
-        &FormTarget::Create,
-        status,
-        banner,
-        FormContent::Form(Box::new(view)),
-    )
+        CreateOutcome::AlreadySubmitted(id) => see_other(&state, &user, &show_path(id)),
+        CreateOutcome::LimitReached => ready.render_again(
+            &state,
+            &user,
+            &target,
+            StatusCode::CONFLICT,
+            Some(limit_reached()),
+        ),
+        CreateOutcome::NameTaken => ready.name_taken(&state, &user, &target, NAME_TAKEN),
+    }
 }

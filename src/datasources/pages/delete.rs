@@ -6,15 +6,17 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::pages::edit::owned;
 use crate::datasources::pages::list::{SourceRow, render_list};
-use crate::datasources::pages::{Banner, actor, parse_id};
+
 use crate::datasources::store;
 use crate::db;
 use crate::error::AppError;
+use crate::ids::DataSourceId;
+use crate::pages::session::JiraUser;
+use crate::pages::shared::{Banner, actor};
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "datasource_delete.html")]
@@ -45,11 +47,11 @@ pub async fn delete(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let id = parse_id(&path)?;
+    let id: DataSourceId = path.parse()?;
     let actor = actor(&user, &req);
     let now = state.clock.now();
     let deleted = db::run(&state.pool, move |conn| {
-        store::delete(conn, &actor, id, now)
+        store::delete(conn, &actor, id.get(), now)
     })
     .await?
     .ok_or(AppError::NotFound)?;

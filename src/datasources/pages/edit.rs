@@ -6,19 +6,19 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::pages::create::see_other;
 use crate::datasources::pages::form::{
-    Checked, FormContent, FormTarget, FormValues, FormView, check_submission, render,
-    render_with_catalog,
+    FormTarget, FormValues, check_submission, render_with_catalog,
 };
-use crate::datasources::pages::{Banner, actor, parse_id, show_path};
+use crate::datasources::pages::show_path;
 use crate::datasources::store::{self, DataSource, UpdateOutcome};
 use crate::db;
 use crate::error::AppError;
+use crate::ids::DataSourceId;
 use crate::pages::PageError;
-use crate::pages::form_body::read_form;
-use crate::startup::AppState;
+use crate::pages::session::JiraUser;
+use crate::pages::shared::actor;
+use crate::state::AppState;
 
 const NAME_TAKEN: &str =
     "You already have another data source with this name. Choose another name.";
@@ -29,10 +29,10 @@ pub(crate) async fn owned(
     user: &JiraUser,
     raw_id: &str,
 ) -> Result<DataSource, AppError> {
-    let id = parse_id(raw_id)?;
+    let id: DataSourceId = raw_id.parse()?;
     let (tenant_id, account_id) = (user.tenant.id, user.account_id.clone());
     db::run(&state.pool, move |conn| {
-        store::find_owned(conn, tenant_id, account_id.as_str(), id)
+        store::find_owned(conn, tenant_id, account_id.as_str(), id.get())
     })
     .await?
     .ok_or(AppError::NotFound)
@@ -73,37 +73,16 @@ pub async fn update(
 ) -> Result<HttpResponse, PageError> {
     let source = owned(&state, &user, &path).await?;
     let target = target(&source);
-    let form = match read_form(&req, payload).await {
-        Ok(form) => form,
-        Err(err) => {
-            return render_with_catalog(
-                &state,
-                &user,
-                &target,
-                err.status(),
-                Some(Banner::error(err.to_string())),
-                FormValues::from_stored(&source),
-            )
-            .await;
-        }
+    let unread = || Ok(FormValues::from_stored(&source));
+    let ready = match check_submission(&state, &user, &target, &req, payload, unread).await? {
+        Ok(ready) => ready,
+        Err(refused) => return Ok(refused),
     };
-    let (definition, submission, catalog) =
-        match check_submission(&state, &user, &form, false).await? {
-            Checked::Ready {
-                definition,
-                submission,
-                catalog,
-            } => (definition, *submission, catalog),
-            Checked::Refused {
-                status,
-                banner,
-                content,
-            } => return render(&state, &user, &target, status, banner, content),
-        };
 
     let actor = actor(&user, &req);
     let now = state.clock.now();
     let id = source.id;
+    let definition = ready.definition.clone();
     let outcome = db::run(&state.pool, move |conn| {
         store::update(conn, &actor, id, &definition, now)
     })
@@ -118,18 +97,6 @@ pub async fn update(
             see_other(&state, &user, &format!("{}?saved=1", show_path(updated.id)))
         }
         UpdateOutcome::NotFound => Err(AppError::NotFound.into()),
-        UpdateOutcome::NameTaken => {
-            let mut errors = submission.errors;
-            errors.name = Some(NAME_TAKEN.to_owned());
-            let view = FormView::build(submission.values, errors, Some(&catalog));
-            render(
-                &state,
-                &user,
-                &target,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                FormContent::Form(Box::new(view)),
-            )
-        }
+        UpdateOutcome::NameTaken => ready.name_taken(&state, &user, &target, NAME_TAKEN),
     }
 }

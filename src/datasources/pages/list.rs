@@ -6,15 +6,16 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
 
-use crate::connect::auth::JiraUser;
 use crate::datasources::domain::{IssueMode, MAX_DATA_SOURCES_PER_USER};
 use crate::datasources::pages::{
-    Banner, NEW_PATH, TokenProblem, UserJira, delete_path, edit_path, format_utc, show_path,
+    NEW_PATH, TokenProblem, UserJira, delete_path, edit_path, show_path,
 };
 use crate::datasources::store::{self, DataSource};
 use crate::db;
+use crate::pages::session::JiraUser;
+use crate::pages::shared::{Banner, format_unix_utc};
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Long queries are cut in the list; the data source page shows them whole.
 const JQL_PREVIEW_CHARS: usize = 120;
@@ -54,7 +55,7 @@ impl SourceRow {
             name: source.name.clone(),
             issues: describe_issues(source),
             extra_fields: source.fields.len(),
-            updated: format_utc(source.updated_at),
+            updated: format_unix_utc(source.updated_at),
             show_path: show_path(source.id),
             edit_path: edit_path(source.id),
             delete_path: delete_path(source.id),

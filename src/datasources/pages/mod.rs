@@ -12,19 +12,16 @@ pub mod show;
 
 use std::time::Duration;
 
-use actix_web::HttpRequest;
 use futures_util::future::join;
-use time::OffsetDateTime;
-use time::macros::format_description;
 
-use crate::audit::Actor;
-use crate::connect::auth::JiraUser;
 use crate::error::AppError;
 use crate::jira::client::{
     JiraClient, JiraCredentials, JiraError, JiraField, JiraProject, JiraSite, SearchRequest,
 };
 use crate::jira::credentials::{self, CredentialsError};
-use crate::startup::AppState;
+use crate::pages::session::JiraUser;
+use crate::pages::shared::Banner;
+use crate::state::AppState;
 
 pub(crate) const LIST_PATH: &str = "/app/datasources";
 pub(crate) const NEW_PATH: &str = "/app/datasources/new";
@@ -42,106 +39,6 @@ pub(crate) fn edit_path(id: i64) -> String {
 
 pub(crate) fn delete_path(id: i64) -> String {
     format!("{LIST_PATH}/{id}/delete")
-}
-
-/// Row ids are positive integers; anything else cannot name a data source.
-pub(crate) fn parse_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)
-}
-
-/// Who is acting, for the audit trail: the signed-in user and the TCP peer address.
-pub(crate) fn actor(user: &JiraUser, req: &HttpRequest) -> Actor {
-    Actor {
-        tenant_id: user.tenant.id,
-        account_id: user.account_id.clone(),
-        ip: req.peer_addr().map(|addr| addr.ip()),
-    }
-}
-
-/// Unix seconds as the pages show them, always UTC.
-pub(crate) fn format_utc(unix_seconds: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix_seconds)
-        .ok()
-        .and_then(|at| {
-            at.format(format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
-            ))
-            .ok()
-        })
-        .unwrap_or_else(|| "—".to_owned())
-}
-
-/// A link inside a banner, to an in-app path (the template adds the session).
-#[derive(Debug, Clone)]
-pub struct BannerLink {
-    pub path: String,
-    pub text: String,
-}
-
-/// A message above the page content.
-#[derive(Debug, Clone)]
-pub struct Banner {
-    /// `success`, `info`, `warning` or `error` (CSS modifier).
-    pub kind: &'static str,
-    pub message: String,
-    pub link: Option<BannerLink>,
-}
-
-impl Banner {
-    pub fn success(message: impl Into<String>) -> Self {
-        Self {
-            kind: "success",
-            message: message.into(),
-            link: None,
-        }
-    }
-
-    pub fn warning(message: impl Into<String>) -> Self {
-        Self {
-            kind: "warning",
-            message: message.into(),
-            link: None,
-        }
-    }
-
-    pub fn error(message: impl Into<String>) -> Self {
-        Self {
-            kind: "error",
-            message: message.into(),
-            link: None,
-        }
-    }
-
-    pub fn with_link(mut self, path: impl Into<String>, text: impl Into<String>) -> Self {
-        self.link = Some(BannerLink {
-            path: path.into(),
-            text: text.into(),
-        });
-        self
-    }
-
-    /// Errors interrupt screen readers; everything else is announced politely.
-    pub fn role(&self) -> &'static str {
-        if self.kind == "error" {
-            "alert"
-        } else {
-            "status"
-        }
-    }
-
-    /// What a Jira failure means for the user, as a banner.
-    fn from_trouble(trouble: &Trouble) -> Self {
-        match trouble {
-            Trouble::Token(problem) => {
-                Self::error(format!("{} {}", problem.heading(), problem.message()))
-                    .with_link(JIRA_TOKEN_PATH, "Go to Jira API Token")
-            }
-            Trouble::Jira(err) => Self::error(err.user_message()),
-        }
-    }
 }
 
 /// Why the pages cannot read Jira for the user: each comes with a call to action pointing at
@@ -193,6 +90,19 @@ pub(crate) enum Trouble {
     /// The saved API token is the problem: the user must save a new one.
     Token(TokenProblem),
     Jira(JiraError),
+}
+
+impl Trouble {
+    /// What a Jira failure means for the user, as a banner.
+    fn banner(&self) -> Banner {
+        match self {
+            Self::Token(problem) => {
+                Banner::error(format!("{} {}", problem.heading(), problem.message()))
+                    .with_link(JIRA_TOKEN_PATH, "Go to Jira API Token")
+            }
+            Self::Jira(err) => Banner::error(err.user_message()),
+        }
+    }
 }
 
 /// A person is waiting: each attempt of a Jira call gets this long (one quick retry at most).
@@ -299,24 +209,5 @@ impl UserJira {
         self.client
             .approximate_count(&self.site, &self.creds, jql)
             .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_must_be_positive_integers() {
-        assert_eq!(parse_id("42").unwrap(), 42);
-        for bad in ["0", "-1", "abc", "", "1.5", "99999999999999999999", "%FF"] {
-            assert!(matches!(parse_id(bad), Err(AppError::NotFound)), "{bad}");
-        }
-    }
-
-    #[test]
-    fn times_are_shown_in_utc() {
-        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_utc(i64::MAX), "—");
     }
 }

@@ -8,19 +8,20 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 use futures_util::future::join;
 
-use crate::connect::auth::JiraUser;
 use crate::connect::qsh;
 use crate::datasources::domain::IssueMode;
 use crate::datasources::pages::edit::owned;
 use crate::datasources::pages::list::SourceRow;
 use crate::datasources::pages::{
-    ACCESS_TOKEN_PATH, Banner, JIRA_TOKEN_PATH, TokenProblem, Trouble, UserJira, format_utc,
+    ACCESS_TOKEN_PATH, JIRA_TOKEN_PATH, TokenProblem, Trouble, UserJira,
 };
 use crate::datasources::store::DataSource;
 use crate::feed::columns::ColumnSet;
 use crate::jira::client::{JiraError, JiraField};
+use crate::pages::session::JiraUser;
+use crate::pages::shared::{Banner, format_unix_utc};
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Rows in the preview.
 pub const PREVIEW_ROWS: u32 = 10;
@@ -172,7 +173,7 @@ async fn read_jira(
         Err(err) => {
             let preview = match jira.trouble(state, user, err).await {
                 Trouble::Token(problem) => Preview::NeedsToken(problem),
-                trouble @ Trouble::Jira(_) => Preview::Unavailable(Banner::from_trouble(&trouble)),
+                trouble @ Trouble::Jira(_) => Preview::Unavailable(trouble.banner()),
             };
             return FromJira {
                 site_fields: None,
@@ -209,7 +210,7 @@ async fn read_jira(
         }
         Err(err) => match jira.trouble(state, user, err).await {
             Trouble::Token(problem) => Preview::NeedsToken(problem),
-            trouble @ Trouble::Jira(_) => Preview::Unavailable(Banner::from_trouble(&trouble)),
+            trouble @ Trouble::Jira(_) => Preview::Unavailable(trouble.banner()),
         },
     };
     FromJira {
@@ -266,7 +267,7 @@ pub async fn show(
         jql: source.jql.clone(),
         projects: (source.mode == IssueMode::Projects).then(|| source.project_keys.join(", ")),
         fields: field_views(&source, from_jira.site_fields.as_deref()),
-        created: format_utc(source.created_at),
+        created: format_unix_utc(source.created_at),
         count: from_jira.count.map(count_text),
         preview: from_jira.preview,
         banner: notice(&req),

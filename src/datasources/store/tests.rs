@@ -1,7 +1,7 @@
 use super::*;
-use crate::connect::auth::AccountId;
 use crate::datasources::domain::{DataSourceName, FieldIds, IssueSelection, Jql};
 use crate::db::test_support::{install_tenant, test_db};
+use crate::ids::AccountId;
 use time::macros::datetime;
 
 const NOW: OffsetDateTime = datetime!(2026-03-10 12:00 UTC);

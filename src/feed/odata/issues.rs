@@ -8,18 +8,14 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderValue;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use super::{ENTITY_SET, ODATA_JSON, builder, resolve, service_root};
-use crate::datasources::store::DataSource;
+use super::count::count_issues;
+use super::{ENTITY_SET, ODATA_JSON, builder, service_root};
 use crate::feed::FeedState;
-use crate::feed::cursor::CursorCodec;
-use crate::feed::error::{FeedError, Format};
-use crate::feed::export::{self, Resume, Row};
-use crate::feed::paging::{Page, request_fingerprint};
-use crate::feed::query::{Params, parse_options, prepare};
-use crate::feed::source;
-use crate::feed::stream::{self, Encoder, ExportLabel, json_keys, json_object};
-use crate::startup::AppState;
-use crate::tokens::auth::{TokenAuthError, TokenOwner};
+use crate::feed::export::{Resume, Row};
+use crate::feed::paging::NextLink;
+use crate::feed::request::{FeedQuery, OData, Rejection};
+use crate::feed::stream::{Encoder, JsonRows};
+use crate::state::AppState;
 
 /// Rows per page unless the client prefers fewer (or more, up to [`MAX_PAGE_SIZE`]).
 pub const DEFAULT_PAGE_SIZE: u64 = 50_000;
@@ -29,114 +25,44 @@ pub const MAX_PAGE_SIZE: u64 = 200_000;
 pub async fn issues(
     state: web::Data<AppState>,
     feed: web::Data<FeedState>,
-    owner: Result<TokenOwner, TokenAuthError>,
-    id: web::Path<String>,
+    query: FeedQuery<OData>,
     request: HttpRequest,
-) -> HttpResponse {
-    let (owner, data_source) = match resolve(&state, owner, &id).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    match serve(&state, &feed, &owner, &data_source, &request).await {
-        Ok(response) => response,
-        Err(err) => err.response(Format::OData),
-    }
-}
-
-async fn serve(
-    state: &web::Data<AppState>,
-    feed: &FeedState,
-    owner: &TokenOwner,
-    data_source: &DataSource,
-    request: &HttpRequest,
-) -> Result<HttpResponse, FeedError> {
-    let params = Params::parse(request.query_string());
-    let options = parse_options(&params, Format::OData)?;
-    // Held from the first Jira call (`$count=true` included) to the end of the streamed body.
-    let permit = feed
-        .limits
-        .try_acquire(owner.tenant.id, owner.account_id.as_str())?;
-    let access = source::jira_access(state, owner).await?;
-    let columns = source::columns(state, feed, owner, &access, data_source).await?;
-    let prepared = prepare(&data_source.jql, &columns, &options)?;
-    let (page_size, preferred) = page_size(request);
-    let page = Page::resolve(
-        &feed.cursors,
-        options.skiptoken.as_deref(),
-        request_fingerprint("odata", data_source, &options),
-        &options,
-        page_size,
-    )?;
-    let (site, creds) = &access;
+) -> Result<HttpResponse, Rejection<OData>> {
+    // The export slot is held from the first Jira call (`$count=true` included).
+    let open = query.open(&state, &feed).await?;
+    let options = &query.options;
+    let prepared = query.prepare(&open, options)?;
+    let (page_size, preferred) = page_size(&request);
+    let page = query.page(&feed, "odata", options.skiptoken.as_deref(), page_size)?;
     let count = match (options.count, page.count) {
         (false, _) => None,
         (true, Some(known)) => Some(known),
-        (true, None) => {
-            let counting = prepare(&data_source.jql, &columns, &options.for_count())?;
-            let plan = counting.plan(site, creds, None, 0, None, feed.tuning);
-            let jira = state.jira.with_fresh_stats();
-            match export::count(&jira, &plan).await {
-                Ok((count, stats)) => {
-                    tracing::info!(
-                        datasource.id = data_source.id,
-                        export.rows = count,
-                        jira.requests = stats.requests,
-                        jira.retries = stats.retries,
-                        "counted issues for $count"
-                    );
-                    Some(count)
-                }
-                Err(export::ExportError::Jira(err)) => {
-                    return Err(source::jira_failed(state, owner, creds, err).await);
-                }
-                Err(err) => return Err(err.into()),
-            }
-        }
+        (true, None) => Some(count_issues(&state, &feed, &query, &open, "$count").await?),
     };
-    let plan = prepared.plan(
-        site,
-        creds,
-        page.start.clone(),
-        page.skip,
-        Some(page.limit),
-        feed.tuning,
-    );
-    let root = service_root(state, data_source.id);
+    let plan = open.plan_page(&feed, &prepared, &page);
+    let root = service_root(&state, query.data_source.id);
     let selected: Vec<&str> = prepared.output.columns().iter().map(|c| c.name()).collect();
     let context = match &options.select {
         None => format!("{root}/$metadata#{ENTITY_SET}"),
         Some(_) => format!("{root}/$metadata#{ENTITY_SET}({})", selected.join(",")),
     };
-    let others = params.encode_without(&["$skiptoken"]);
+    let others = query.params.encode_without(&["$skiptoken"]);
     let next_base = if others.is_empty() {
-        format!("{root}/{ENTITY_SET}?")
+        format!("{root}/{ENTITY_SET}?$skiptoken=")
     } else {
-        format!("{root}/{ENTITY_SET}?{others}&")
+        format!("{root}/{ENTITY_SET}?{others}&$skiptoken=")
     };
     let encoder = ODataEncoder {
         context,
         count,
-        keys: json_keys(&selected),
-        rows: 0,
-        next_base,
-        page,
-        codec: feed.cursors.clone(),
+        rows: JsonRows::new(&selected),
+        next: NextLink::new(next_base, page, feed.cursors.clone()),
     };
-    let events = stream::start(
-        state,
-        owner,
-        ExportLabel {
-            data_source_id: data_source.id,
-            format: Format::OData,
-        },
-        plan,
-        permit,
-    );
-    let mut response = builder(StatusCode::OK, ODATA_JSON);
+    let mut head = builder(StatusCode::OK, ODATA_JSON);
     if let Some(applied) = preferred {
-        response.insert_header(("Preference-Applied", format!("odata.maxpagesize={applied}")));
+        head.insert_header(("Preference-Applied", format!("odata.maxpagesize={applied}")));
     }
-    Ok(stream::respond(events, encoder, response, Format::OData).await)
+    Ok(query.stream(&state, open.permit, plan, encoder, head).await)
 }
 
 /// The page size, and whether it came from `Prefer: odata.maxpagesize=N`.
@@ -162,12 +88,8 @@ fn page_size(request: &HttpRequest) -> (u64, Option<u64>) {
 struct ODataEncoder {
     context: String,
     count: Option<u64>,
-    keys: Vec<Vec<u8>>,
-    rows: u64,
-    /// `{root}/Issues?<other options>&` — the token is appended.
-    next_base: String,
-    page: Page,
-    codec: CursorCodec,
+    rows: JsonRows,
+    next: NextLink,
 }
 
 impl Encoder for ODataEncoder {
@@ -181,25 +103,14 @@ impl Encoder for ODataEncoder {
     }
 
     fn rows(&mut self, rows: &[Row], out: &mut Vec<u8>) {
-        for row in rows {
-            if self.rows > 0 {
-                out.push(b',');
-            }
-            json_object(&self.keys, row, out);
-            self.rows += 1;
-        }
+        self.rows.write(rows, out);
     }
 
     fn tail(&mut self, resume: Option<Resume>, out: &mut Vec<u8>) {
         out.push(b']');
-        if let Some(cursor) = self.page.next(resume, self.rows, self.count) {
-            let link = format!(
-                "{}$skiptoken={}",
-                self.next_base,
-                self.codec.encode(&cursor)
-            );
+        if let Some(link) = self.next.json(resume, self.rows.written(), self.count) {
             out.extend_from_slice(b",\"@odata.nextLink\":");
-            out.extend_from_slice(&serde_json::to_vec(&link).unwrap_or_default());
+            out.extend_from_slice(&link);
         }
         out.push(b'}');
     }

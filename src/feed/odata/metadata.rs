@@ -5,33 +5,23 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 
-use super::{ENTITY_SET, ENTITY_TYPE, NAMESPACE, builder, resolve};
+use super::{ENTITY_SET, ENTITY_TYPE, NAMESPACE, OData, builder};
 use crate::feed::FeedState;
 use crate::feed::columns::{ColumnSet, EdmType};
-use crate::feed::error::Format;
+use crate::feed::request::{OwnedSource, Rejection};
 use crate::feed::source;
-use crate::startup::AppState;
-use crate::tokens::auth::{TokenAuthError, TokenOwner};
+use crate::state::AppState;
 
 #[get("/feed/{id}/odata/$metadata")]
 pub async fn metadata(
     state: web::Data<AppState>,
     feed: web::Data<FeedState>,
-    owner: Result<TokenOwner, TokenAuthError>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let (owner, data_source) = match resolve(&state, owner, &id).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let columns = async {
-        let access = source::jira_access(&state, &owner).await?;
-        source::columns(&state, &feed, &owner, &access, &data_source).await
-    };
-    match columns.await {
-        Ok(columns) => builder(StatusCode::OK, "application/xml").body(csdl(&columns)),
-        Err(err) => err.response(Format::OData),
-    }
+    owned: OwnedSource<OData>,
+) -> Result<HttpResponse, Rejection<OData>> {
+    let owner = &owned.owner;
+    let access = source::jira_access(&state, owner).await?;
+    let columns = source::columns(&state, &feed, owner, &access, &owned.data_source).await?;
+    Ok(builder(StatusCode::OK, "application/xml").body(csdl(&columns)))
 }
 
 /// The CSDL XML document for `columns`.

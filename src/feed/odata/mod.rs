@@ -1,7 +1,8 @@
 //! OData v4 for Power BI, Excel and Tableau: one entity set `Issues` of a flat `Issue` type, per
 //! data source, at `/feed/{id}/odata`. One file per endpoint; this module holds what they share:
-//! authentication and lookup with OData-shaped errors, absolute URLs, and the headers (exactly
-//! one `OData-Version: 4.0`; Power Query breaks on a duplicated one).
+//! absolute URLs and the headers (exactly one `OData-Version: 4.0`; Power Query breaks on a
+//! duplicated one). Authentication and lookup are [`crate::feed::request`]'s, typed [`OData`]
+//! so their errors are OData-shaped.
 
 pub mod count;
 pub mod issues;
@@ -10,13 +11,11 @@ pub mod service;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::CACHE_CONTROL;
-use actix_web::{HttpResponse, HttpResponseBuilder, web};
+use actix_web::{HttpResponse, HttpResponseBuilder};
 
-use super::error::{FeedError, Format};
-use super::source;
-use crate::datasources::store::DataSource;
-use crate::startup::AppState;
-use crate::tokens::auth::{TokenAuthError, TokenOwner};
+use crate::state::AppState;
+
+pub use super::request::OData;
 
 pub use super::error::ODATA_JSON;
 
@@ -42,18 +41,4 @@ pub fn builder(status: StatusCode, content_type: &str) -> HttpResponseBuilder {
         .insert_header((CACHE_CONTROL, "no-store"))
         .content_type(content_type);
     builder
-}
-
-/// The authenticated owner and their data source, or the OData error to answer with.
-pub async fn resolve(
-    state: &web::Data<AppState>,
-    owner: Result<TokenOwner, TokenAuthError>,
-    raw_id: &str,
-) -> Result<(TokenOwner, DataSource), HttpResponse> {
-    let owner = owner.map_err(|err| FeedError::from(err).response(Format::OData))?;
-    let id = source::parse_id(raw_id).map_err(|err| err.response(Format::OData))?;
-    let data_source = source::data_source(state, &owner, id)
-        .await
-        .map_err(|err| err.response(Format::OData))?;
-    Ok((owner, data_source))
 }

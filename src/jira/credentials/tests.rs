@@ -5,15 +5,13 @@ use diesel::prelude::*;
 use super::*;
 use crate::audit::Actor;
 use crate::clock::Clock;
-use crate::connect::install_keys::InstallKeys;
 use crate::connect::tenants::{self, ClientKey, Installation};
 use crate::crypto::MasterKey;
 use crate::db::schema::jira_api_tokens;
 use crate::jira::api_token::{JiraApiToken, JiraEmail};
-use crate::jira::client::{JiraClient, JiraClientConfig};
+use crate::jira::client::Pause;
 use crate::jira::token_store::ValidatedToken;
 use crate::settings::Settings;
-use crate::startup::JIRA_TOKEN_PURPOSE;
 
 const TOKEN: &str = "ATATT-alice-token";
 
@@ -51,16 +49,7 @@ fn fixture() -> Fixture {
         .unwrap()
         .unwrap();
     drop(conn);
-    let state = AppState {
-        install_keys: InstallKeys::new(settings.install_keys_url.clone(), reqwest::Client::new()),
-        tenant_secrets: master.sealer(b"unused"),
-        jira_tokens: master.sealer(JIRA_TOKEN_PURPOSE),
-        session_key: [0u8; 32],
-        jira: JiraClient::new(JiraClientConfig::default(), Clock::system()).unwrap(),
-        settings,
-        pool,
-        clock: Clock::system(),
-    };
+    let state = AppState::new(settings, pool, Clock::system(), &master, Pause::real()).unwrap();
     Fixture {
         _dir: dir,
         state,

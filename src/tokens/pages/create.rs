@@ -6,14 +6,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use time::Date;
 
-use crate::connect::auth::JiraUser;
 use crate::db;
 use crate::error::AppError;
 use crate::pages::PageError;
 use crate::pages::form_body::{Field, FormFields, read_form};
-use crate::startup::AppState;
+use crate::pages::session::JiraUser;
+use crate::pages::shared::{Banner, actor};
+use crate::state::AppState;
 use crate::tokens::domain::{ExpiryDate, FormId, MAX_TOKENS_PER_USER, NewAccessToken, TokenLabel};
-use crate::tokens::pages::{Banner, CreateForm, NewTokenView, TabView, actor, render_tab, today};
+use crate::tokens::pages::{CreateForm, NewTokenView, TabView, render_tab, today};
 use crate::tokens::store::{self, CreateOutcome, CreateRequest};
 
 const NOT_UTF8: &str =

@@ -3,9 +3,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 
-use crate::connect::auth::JiraUser;
 use crate::pages::PageError;
-use crate::startup::AppState;
+use crate::pages::session::JiraUser;
+use crate::state::AppState;
 use crate::tokens::pages::{TabView, render_tab};
 
 #[get("/app/tokens/access")]

@@ -5,20 +5,19 @@ pub mod create;
 pub mod list;
 pub mod revoke;
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::audit::Actor;
-use crate::connect::auth::JiraUser;
 use crate::crypto::SecretString;
 use crate::db;
 use crate::error::AppError;
+use crate::pages::session::JiraUser;
+use crate::pages::shared::{Banner, format_utc};
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tokens::domain::{FormId, MAX_TOKENS_PER_USER};
 use crate::tokens::store::{self, TokenSummary};
 
@@ -29,27 +28,9 @@ fn revoke_path(id: i64) -> String {
     format!("{TAB_PATH}/{id}/revoke")
 }
 
-/// Date and time as the list shows them, always UTC.
-fn format_utc(at: OffsetDateTime) -> String {
-    at.to_offset(UtcOffset::UTC)
-        .format(format_description!(
-            "[year]-[month]-[day] [hour]:[minute] UTC"
-        ))
-        .unwrap_or_else(|_| "—".to_owned())
-}
-
 /// The UTC calendar day of `now`: the earliest expiry date the form accepts.
 fn today(now: OffsetDateTime) -> time::Date {
     now.to_offset(UtcOffset::UTC).date()
-}
-
-/// Who is acting, for the audit trail: the signed-in user and the TCP peer address.
-fn actor(user: &JiraUser, req: &HttpRequest) -> Actor {
-    Actor {
-        tenant_id: user.tenant.id,
-        account_id: user.account_id.clone(),
-        ip: req.peer_addr().map(|addr| addr.ip()),
-    }
 }
 
 /// One row of the token table.
@@ -114,46 +95,6 @@ impl CreateForm {
             "token-expiry-error token-expiry-help"
         } else {
             "token-expiry-help"
-        }
-    }
-}
-
-/// A message above the list.
-#[derive(Debug)]
-pub struct Banner {
-    /// `success`, `info`, `warning` or `error` (CSS modifier).
-    pub kind: &'static str,
-    pub message: String,
-}
-
-impl Banner {
-    pub fn success(message: impl Into<String>) -> Self {
-        Self {
-            kind: "success",
-            message: message.into(),
-        }
-    }
-
-    pub fn info(message: impl Into<String>) -> Self {
-        Self {
-            kind: "info",
-            message: message.into(),
-        }
-    }
-
-    pub fn error(message: impl Into<String>) -> Self {
-        Self {
-            kind: "error",
-            message: message.into(),
-        }
-    }
-
-    /// Errors interrupt screen readers; everything else is announced politely.
-    pub fn role(&self) -> &'static str {
-        if self.kind == "error" {
-            "alert"
-        } else {
-            "status"
         }
     }
 }
@@ -235,14 +176,6 @@ pub async fn render_tab(
 mod tests {
     use super::*;
     use time::macros::datetime;
-
-    #[test]
-    fn times_are_shown_in_utc_whatever_their_offset() {
-        assert_eq!(
-            format_utc(datetime!(2026-03-10 23:30 -02:00)),
-            "2026-03-11 01:30 UTC"
-        );
-    }
 
     #[test]
     fn today_is_the_utc_day() {

@@ -6,13 +6,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
-use crate::connect::auth::JiraUser;
 use crate::db;
 use crate::error::AppError;
+use crate::ids::AccessTokenId;
+use crate::pages::session::JiraUser;
+use crate::pages::shared::{Banner, actor};
 use crate::pages::tokens::TokenTab;
 use crate::pages::{Layout, Nav, PageError};
-use crate::startup::AppState;
-use crate::tokens::pages::{Banner, TabView, TokenRowView, actor, render_tab};
+use crate::state::AppState;
+use crate::tokens::pages::{TabView, TokenRowView, render_tab};
 use crate::tokens::store;
 
 #[derive(Template)]
@@ -23,25 +25,17 @@ struct ConfirmRevokePage {
     token: TokenRowView,
 }
 
-/// Row ids are positive integers; anything else cannot name a token.
-fn parse_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)
-}
-
 #[get("/app/tokens/access/{id}/revoke")]
 pub async fn confirm(
     user: JiraUser,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let id = parse_id(&path)?;
+    let id: AccessTokenId = path.parse()?;
     let tenant_id = user.tenant.id;
     let account_id = user.account_id.clone();
     let token = db::run(&state.pool, move |conn| {
-        store::find_owned(conn, tenant_id, &account_id, id)
+        store::find_owned(conn, tenant_id, &account_id, id.get())
     })
     .await?
     .ok_or(AppError::NotFound)?;
@@ -61,11 +55,11 @@ pub async fn revoke(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let id = parse_id(&path)?;
+    let id: AccessTokenId = path.parse()?;
     let actor = actor(&user, &req);
     let now = state.clock.now();
     let revoked = db::run(&state.pool, move |conn| {
-        store::revoke(conn, &actor, id, now)
+        store::revoke(conn, &actor, id.get(), now)
     })
     .await?
     .ok_or(AppError::NotFound)?;
