@@ -8,15 +8,11 @@
 //! connection is dropped and the call fails with [`JiraError::ResponseTooLarge`].
 //!
 //! The code is split by concern: `domain` holds the types the product works with, `wire` the
-//! serde shapes of Jira's JSON (private), `transport` the HTTP, retry and body-cap machinery;
-//! this file is the client handle and its endpoints, one method per Jira API call.
+//! serde shapes of Jira's JSON (private), `transport` the client handle with its HTTP, retry and
+//! body-cap machinery; this file holds the endpoints, one method per Jira API call.
 
 use std::collections::HashSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
-
-use crate::clock::Clock;
+use std::sync::atomic::Ordering;
 
 mod domain;
 #[cfg(test)]
@@ -29,7 +25,7 @@ pub use domain::{
     FieldSchema, JiraAccount, JiraCredentials, JiraError, JiraField, JiraProject, JiraSite,
     SearchPage, SearchRequest,
 };
-pub use transport::{BodyLimits, JiraClientConfig};
+pub use transport::{BodyLimits, CallStats, JiraClient, JiraClientConfig};
 
 use transport::Call;
 use wire::{
@@ -44,92 +40,7 @@ const PROJECT_PAGE_SIZE: u32 = 100;
 /// A guard against a Jira that never says `isLast` (100 × 1,000 projects is far beyond any site).
 const PROJECT_MAX_PAGES: usize = 1_000;
 
-/// Requests sent and retries made through one [`JiraClient`] handle.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CallStats {
-    /// HTTP requests sent, retries included.
-    pub requests: u64,
-    pub retries: u64,
-}
-
-#[derive(Debug, Default)]
-struct StatsCounters {
-    requests: AtomicU64,
-    retries: AtomicU64,
-}
-
-/// Cheap to clone: clones share the connection pool and the stats counters.
-#[derive(Debug, Clone)]
-pub struct JiraClient {
-    http: reqwest::Client,
-    retry: RetryPolicy,
-    body_limits: BodyLimits,
-    /// Overrides the configured per-attempt timeout (see [`JiraClient::interactive`]).
-    attempt_timeout: Option<Duration>,
-    clock: Clock,
-    /// How retries wait (injected by tests).
-    pause: Pause,
-    stats: Arc<StatsCounters>,
-}
-
 impl JiraClient {
-    /// A client with its own connection pool: no redirects, the configured timeouts, our user agent.
-    pub fn new(config: JiraClientConfig, clock: Clock) -> Result<Self, reqwest::Error> {
-        Ok(Self {
-            http: transport::http_client(&config)?,
-            retry: config.retry,
-            body_limits: config.body_limits,
-            attempt_timeout: None,
-            clock,
-            pause: Pause::real(),
-            stats: Arc::default(),
-        })
-    }
-
-    /// This client with retries waiting through `pause` (tests record the waits instead).
-    pub fn with_pause(self, pause: Pause) -> Self {
-        Self { pause, ..self }
-    }
-
-    /// A handle sharing this client's connection pool and settings but counting on its own from
-    /// zero: take one per export so its log line reports that export's calls and retries.
-    pub fn with_fresh_stats(&self) -> Self {
-        Self {
-            stats: Arc::default(),
-            ..self.clone()
-        }
-    }
-
-    /// A handle for a call a person is waiting on (e.g. Validate & Save): each attempt is cut
-    /// off after `attempt_timeout` (instead of the configured timeout) and a failed attempt is
-    /// retried at most once, after at most two seconds, so the page answers in bounded time.
-    /// Shares the connection pool and stats.
-    pub fn interactive(&self, attempt_timeout: Duration) -> Self {
-        Self {
-            retry: RetryPolicy {
-                max_retries: 1,
-                base_delay: Duration::from_millis(500),
-                max_delay: Duration::from_secs(2),
-            },
-            attempt_timeout: Some(attempt_timeout),
-            ..self.clone()
-        }
-    }
-
-    /// Waits `delay` the way this client's retries wait (through its [`Pause`]), for callers that
-    /// pace their own re-tries of a call, such as the export engine after a throttled batch, so
-    /// tests see those waits among the recorded ones instead of sleeping through them.
-    pub async fn wait(&self, delay: Duration) {
-        self.pause.sleep(delay).await;
-    }
-
-    pub fn stats(&self) -> CallStats {
-        CallStats {
-            requests: self.stats.requests.load(Ordering::Relaxed),
-            retries: self.stats.retries.load(Ordering::Relaxed),
-        }
-    }
-
     /// `GET /rest/api/3/myself`: the credential probe (never anonymous).
     pub async fn myself(
         &self,

@@ -1,9 +1,11 @@
-//! How one call reaches Jira: the reqwest client (no redirects, our timeouts and user agent),
+//! How one call reaches Jira: the client handle (cheap to clone, shared pool and counters), the
+//! reqwest client (no redirects, our timeouts and user agent),
 //! the request built from a fixed path, the retry loop with its waits, body caps, and the
 //! decision what a status and its headers mean. The endpoints in the parent module only say
 //! *which* call to make and how to read its answer.
 
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
@@ -16,7 +18,95 @@ use super::domain::{JiraCredentials, JiraError, JiraSite};
 use super::wire::{
     PATH_BULK_FETCH, PATH_FIELDS, PATH_SEARCH_JQL, describe_json_error, error_messages,
 };
-use super::{JiraClient, RetryPolicy, next_delay, parse_retry_after};
+use crate::clock::Clock;
+use crate::jira::retry::{Pause, RetryPolicy, next_delay, parse_retry_after};
+
+/// Requests sent and retries made through one [`JiraClient`] handle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallStats {
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    pub retries: u64,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct StatsCounters {
+    pub(super) requests: AtomicU64,
+    pub(super) retries: AtomicU64,
+}
+
+/// Cheap to clone: clones share the connection pool and the stats counters.
+#[derive(Debug, Clone)]
+pub struct JiraClient {
+    pub(super) http: reqwest::Client,
+    pub(super) retry: RetryPolicy,
+    pub(super) body_limits: BodyLimits,
+    /// Overrides the configured per-attempt timeout (see [`JiraClient::interactive`]).
+    pub(super) attempt_timeout: Option<Duration>,
+    pub(super) clock: Clock,
+    /// How retries wait (injected by tests).
+    pub(super) pause: Pause,
+    pub(super) stats: Arc<StatsCounters>,
+}
+
+impl JiraClient {
+    /// A client with its own connection pool: no redirects, the configured timeouts, our user agent.
+    pub fn new(config: JiraClientConfig, clock: Clock) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            http: http_client(&config)?,
+            retry: config.retry,
+            body_limits: config.body_limits,
+            attempt_timeout: None,
+            clock,
+            pause: Pause::real(),
+            stats: Arc::default(),
+        })
+    }
+
+    /// This client with retries waiting through `pause` (tests record the waits instead).
+    pub fn with_pause(self, pause: Pause) -> Self {
+        Self { pause, ..self }
+    }
+
+    /// A handle sharing this client's connection pool and settings but counting on its own from
+    /// zero: take one per export so its log line reports that export's calls and retries.
+    pub fn with_fresh_stats(&self) -> Self {
+        Self {
+            stats: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// A handle for a call a person is waiting on (e.g. Validate & Save): each attempt is cut
+    /// off after `attempt_timeout` (instead of the configured timeout) and a failed attempt is
+    /// retried at most once, after at most two seconds, so the page answers in bounded time.
+    /// Shares the connection pool and stats.
+    pub fn interactive(&self, attempt_timeout: Duration) -> Self {
+        Self {
+            retry: RetryPolicy {
+                max_retries: 1,
+                base_delay: Duration::from_millis(500),
+                max_delay: Duration::from_secs(2),
+            },
+            attempt_timeout: Some(attempt_timeout),
+            ..self.clone()
+        }
+    }
+
+    /// Waits `delay` the way this client's retries wait (through its [`Pause`]), for callers that
+    /// pace their own re-tries of a call, such as the export engine after a throttled batch, so
+    /// tests see those waits among the recorded ones instead of sleeping through them.
+    pub async fn wait(&self, delay: Duration) {
+        self.pause.sleep(delay).await;
+    }
+
+    pub fn stats(&self) -> CallStats {
+        CallStats {
+            requests: self.stats.requests.load(Ordering::Relaxed),
+            retries: self.stats.retries.load(Ordering::Relaxed),
+        }
+    }
+}
 
 const USER_AGENT: &str = concat!("jira-bi-connector/", env!("CARGO_PKG_VERSION"));
 
