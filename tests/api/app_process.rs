@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use jira_bi_connector::emulator::Emulator;
+use jira_emulator::Emulator;
 
 pub struct AppProcess {
     child: Child,

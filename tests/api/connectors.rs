@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
-use jira_bi_connector::emulator::FaultConfig;
+use jira_emulator::FaultConfig;
 use serde_json::{Value, json};
 
 use crate::feed_common::{

@@ -13,7 +13,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use jira_bi_connector::db::schema::access_tokens;
-use jira_bi_connector::emulator::{DatasetConfig, Emulator, EmulatorConfig};
+use jira_emulator::{DatasetConfig, Emulator, EmulatorConfig};
 
 use crate::app_process::AppProcess;
 

@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use jira_bi_connector::emulator::FaultConfig;
+use jira_emulator::FaultConfig;
 
 use crate::helpers::{Session, TestApp, spawn_app};
 

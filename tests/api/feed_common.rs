@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use jira_bi_connector::emulator::{DatasetConfig, EmulatorConfig, FaultConfig, Viewer};
+use jira_emulator::{DatasetConfig, EmulatorConfig, FaultConfig, Viewer};
 
 use crate::helpers::{Session, TestApp, spawn_app_with};
 

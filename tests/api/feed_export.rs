@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use jira_bi_connector::emulator::FaultConfig;
+use jira_emulator::FaultConfig;
 
 use crate::feed_common::{
     ALICE, ALPHA, CUSTOM_FIELDS, Reader, assert_row_matches, create_data_source, feed_app,

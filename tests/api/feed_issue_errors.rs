@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use jira_bi_connector::emulator::{DatasetConfig, EmulatorConfig, FaultConfig};
 use jira_bi_connector::jira::client::Pause;
+use jira_emulator::{DatasetConfig, EmulatorConfig, FaultConfig};
 
 use crate::feed_common::{
     ALICE, ALPHA, CUSTOM_FIELDS, Reader, assert_row_matches, create_data_source, iso, read_body,

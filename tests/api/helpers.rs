@@ -6,10 +6,10 @@ use std::sync::OnceLock;
 
 use jira_bi_connector::clock::Clock;
 use jira_bi_connector::connect::qsh;
-use jira_bi_connector::emulator::{Emulator, EmulatorConfig};
 use jira_bi_connector::jira::client::Pause;
 use jira_bi_connector::settings::Settings;
 use jira_bi_connector::startup::Application;
+use jira_emulator::{Emulator, EmulatorConfig};
 use reqwest::redirect::Policy;
 
 pub struct TestApp {

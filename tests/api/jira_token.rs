@@ -7,10 +7,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use jira_bi_connector::clock::Clock;
 use jira_bi_connector::crypto::SecretString;
-use jira_bi_connector::emulator::FaultConfig;
 use jira_bi_connector::jira::client::{
     JiraClient, JiraClientConfig, JiraCredentials, JiraError, JiraSite, RetryPolicy,
 };
+use jira_emulator::FaultConfig;
 
 use crate::helpers::{Session, TestApp, spawn_app};
 
@@ -367,9 +367,9 @@ async fn a_site_that_drops_the_connection_is_reported_as_unreachable() {
 
 /// Like `spawn_app`, but the app gives up on each Jira call after one second.
 async fn spawn_app_with_one_second_timeout() -> TestApp {
-    use jira_bi_connector::emulator::{Emulator, EmulatorConfig};
     use jira_bi_connector::settings::Settings;
     use jira_bi_connector::startup::Application;
+    use jira_emulator::{Emulator, EmulatorConfig};
 
     jira_bi_connector::telemetry::init();
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();

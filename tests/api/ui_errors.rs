@@ -2,7 +2,7 @@
 //! cannot be reached, and failed page requests that must render as pages, never as a raw body.
 
 use fantoccini::Client;
-use jira_bi_connector::emulator::FaultConfig;
+use jira_emulator::FaultConfig;
 use serde_json::json;
 
 use crate::browser::{Browser, assert_accessible, enter_app_frame, find};

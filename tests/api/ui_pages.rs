@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use fantoccini::Client;
 use fantoccini::key::Key;
-use jira_bi_connector::emulator::FaultConfig;
+use jira_emulator::FaultConfig;
 
 use crate::browser::{
     Browser, accessibility_violations, find, save_screenshot, screenshot_dir, set_viewport,

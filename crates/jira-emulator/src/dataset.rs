@@ -1254,7 +1254,7 @@ fn mix(mut z: u64) -> u64 {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::emulator::directory;
+    use crate::directory;
 
     pub(crate) fn alpha_dataset(issues: usize) -> Dataset {
         let site = directory::site(0, "http://127.0.0.1:9001");

@@ -633,8 +633,8 @@ fn parse_period(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::dataset::tests::alpha_dataset;
-    use crate::emulator::directory;
+    use crate::dataset::tests::alpha_dataset;
+    use crate::directory;
 
     fn alice() -> Viewer {
         Viewer::from(&directory::site(0, "http://x").users[0])
