@@ -7,7 +7,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::helpers::{TestApp, other_rsa_key, spawn_app, spawn_app_without_installs};
+use crate::support::{TestApp, other_rsa_key, spawn_app, spawn_app_without_installs};
 
 const INSTALLED: &str = "/lifecycle/installed";
 
@@ -361,7 +361,7 @@ async fn enabled_without_a_valid_tenant_jwt_is_rejected() {
 
 #[tokio::test]
 async fn a_newline_in_an_unverified_client_key_is_logged_escaped_and_never_starts_a_log_line() {
-    use crate::app_process::AppProcess;
+    use crate::support::app_process::AppProcess;
     let emulator = jira_emulator::Emulator::start(jira_emulator::EmulatorConfig {
         site_ports: vec![0],
         ..Default::default()

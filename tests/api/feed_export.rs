@@ -9,11 +9,11 @@ use serde_json::Value;
 
 use jira_emulator::FaultConfig;
 
-use crate::feed_common::{
+use crate::support::TestApp;
+use crate::support::feed::{
     ALICE, ALPHA, CUSTOM_FIELDS, Reader, assert_row_matches, create_data_source, feed_app,
     read_body, reader,
 };
-use crate::helpers::TestApp;
 
 const JQL: &str = "project in (ALPHA, BETA, OPS, DATA)";
 
@@ -172,7 +172,10 @@ async fn without_a_usable_jira_api_token_every_feed_says_what_to_do() {
         .unwrap();
     let mut form: Vec<(&str, String)> = Vec::new();
     if html.contains(r#"name="form_id""#) {
-        form.push(("form_id", crate::feed_common::input_value(&html, "form_id")));
+        form.push((
+            "form_id",
+            crate::support::feed::input_value(&html, "form_id"),
+        ));
     }
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let response = app

@@ -12,7 +12,7 @@ use jira_bi_connector::jira::client::{
 };
 use jira_emulator::FaultConfig;
 
-use crate::helpers::{Session, TestApp, spawn_app};
+use crate::support::{Session, TestApp, spawn_app};
 
 const TAB: &str = "/app/tokens/jira";
 const REVOKE: &str = "/app/tokens/jira/revoke";
@@ -841,7 +841,7 @@ async fn the_client_never_retries_a_401() {
 async fn a_new_user_saves_a_token_in_the_browser_then_revokes_it() {
     use fantoccini::Locator;
 
-    use crate::browser::{Browser, enter_app_frame, find};
+    use crate::support::browser::{Browser, enter_app_frame, find};
 
     let app = spawn_app().await;
     let host_page = format!("{}/?as=0&app=1", app.emulator.sites()[ALPHA].base_url);

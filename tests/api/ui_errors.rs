@@ -5,8 +5,8 @@ use fantoccini::Client;
 use jira_emulator::FaultConfig;
 use serde_json::json;
 
-use crate::browser::{Browser, assert_accessible, enter_app_frame, find};
-use crate::helpers::spawn_app;
+use crate::support::browser::{Browser, assert_accessible, enter_app_frame, find};
+use crate::support::spawn_app;
 use crate::ui::{click_link, expired_session, page_text, text_of, wait_for_text};
 
 /// Replaces the `session` of the current page's create form with `session` (the page was opened
