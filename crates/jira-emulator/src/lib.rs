@@ -32,7 +32,9 @@
 //! Other calls: `enable`/`disable(site)`, `is_installed(site)`, `install_keys_url()`,
 //! `faults()`, `reset_stats()`, `set_captcha_locked(site, user, locked)`,
 //! `sign_install_claims(&claims)` (RS256 + `kid` with the emulator's key, for forged-install
-//! tests), `stop()`. Page and lifecycle tokens can be forged with `shared_secret(site)`.
+//! tests), `stop()`. Page and lifecycle tokens can be forged with `shared_secret(site)` and
+//! [`signing::sign_shared`], their qsh computed with [`qsh::hash`]; [`testing`] gives a site's
+//! data set, the field catalogue and the JQL parser without starting a server.
 //!
 //! Tokens: `installed`/`uninstalled` carry `Authorization: JWT` RS256 with header `kid` and claims
 //! `iss` = clientKey, `aud` = `[descriptor baseUrl]`, `sub` = "addon_installer", `qsh`, `iat`,
