@@ -15,11 +15,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jira_bi_connector::crypto::SecretString;
-use jira_bi_connector::emulator::{DatasetConfig, Emulator, EmulatorConfig, FaultConfig};
 use jira_bi_connector::feed::columns::ColumnSet;
 use jira_bi_connector::jira::client::{
     JiraClient, JiraClientConfig, JiraCredentials, JiraSite, SearchRequest,
 };
+use jira_emulator::{DatasetConfig, Emulator, EmulatorConfig, FaultConfig};
 
 const CUSTOM_FIELDS: &[&str] = &[
     "customfield_10030",

@@ -13,7 +13,7 @@ impl Clock {
         Self::default()
     }
 
-    /// A clock running `offset` ahead of (or behind) real time; for tests and the emulator.
+    /// A clock running `offset` ahead of (or behind) real time; for tests.
     pub fn shifted(offset: Duration) -> Self {
         Self { offset }
     }

@@ -7,7 +7,6 @@ pub mod connect;
 pub mod crypto;
 pub mod datasources;
 pub mod db;
-pub mod emulator;
 pub mod error;
 pub mod feed;
 pub mod health;

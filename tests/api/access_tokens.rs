@@ -11,7 +11,7 @@ use jira_bi_connector::state::SESSION_KEY_PURPOSE;
 use jira_bi_connector::tokens::domain::NewAccessToken;
 use time::{Duration, OffsetDateTime};
 
-use crate::helpers::{Session, TestApp, spawn_app};
+use crate::support::{Session, TestApp, spawn_app};
 
 const TAB: &str = "/app/tokens/access";
 const CHALLENGE: &str = r#"Basic realm="BI Connector for Jira", charset="UTF-8""#;

@@ -26,8 +26,6 @@ const BOTTOM: &[&str] = &[
     "private_files",
 ];
 const CONNECT_MUST_NOT_IMPORT: &[&str] = &["pages", "tokens", "datasources", "feed", "jira"];
-/// Not product library code: binaries, and the emulator while it still lives in `src/`.
-const SKIPPED_DIRS: &[&str] = &["bin", "emulator"];
 
 struct Crate {
     /// Module → its file, relative to `src/`.
@@ -91,9 +89,7 @@ fn collect_rs(root: &Path, dir: &Path, out: &mut Vec<String>) {
             .to_string_lossy()
             .replace('\\', "/");
         if path.is_dir() {
-            if !(dir == root && SKIPPED_DIRS.contains(&rel.as_str())) {
-                collect_rs(root, &path, out);
-            }
+            collect_rs(root, &path, out);
         } else if rel.ends_with(".rs") {
             out.push(rel);
         }

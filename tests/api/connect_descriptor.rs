@@ -1,6 +1,6 @@
 //! The served descriptor is what Jira installs from: it must satisfy Atlassian's schema.
 
-use crate::helpers::spawn_app;
+use crate::support::spawn_app;
 
 fn descriptor_schema() -> serde_json::Value {
     let path = concat!(

@@ -2,12 +2,12 @@
 
 use diesel::prelude::*;
 use jira_bi_connector::clock::Clock;
-use jira_bi_connector::connect::{jwt, qsh};
+use jira_emulator::{qsh, signing};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-use crate::helpers::{TestApp, other_rsa_key, spawn_app, spawn_app_without_installs};
+use crate::support::{TestApp, other_rsa_key, spawn_app, spawn_app_without_installs};
 
 const INSTALLED: &str = "/lifecycle/installed";
 
@@ -32,7 +32,7 @@ fn install_claims(app: &TestApp) -> serde_json::Value {
     json!({
         "iss": app.emulator.sites()[0].client_key,
         "aud": [app.address],
-        "qsh": qsh::query_string_hash("POST", INSTALLED, "", &[]),
+        "qsh": qsh::hash("POST", INSTALLED, "", &[]),
         "iat": now,
         "exp": now + 180,
     })
@@ -200,12 +200,7 @@ async fn forged_or_broken_installs_are_rejected_and_create_no_tenant() {
                     &with(
                         &good,
                         "qsh",
-                        json!(qsh::query_string_hash(
-                            "POST",
-                            "/lifecycle/uninstalled",
-                            "",
-                            &[]
-                        )),
+                        json!(qsh::hash("POST", "/lifecycle/uninstalled", "", &[])),
                     ),
                 )
                 .await,
@@ -347,14 +342,11 @@ async fn enabled_without_a_valid_tenant_jwt_is_rejected() {
     let mut body = install_body(&app, &client_key, "unused");
     body["eventType"] = json!("disabled");
     let path = "/lifecycle/disabled";
-    let qsh = qsh::query_string_hash("POST", path, "", &[]);
-    let forged = jwt::sign_host_jwt(
-        b"not-the-shared-secret",
-        &client_key,
-        None,
-        &qsh,
-        OffsetDateTime::now_utc(),
-        Duration::seconds(180),
+    let qsh = qsh::hash("POST", path, "", &[]);
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let forged = signing::sign_shared(
+        "not-the-shared-secret",
+        &json!({"iss": client_key, "qsh": qsh, "iat": now, "exp": now + 180}),
     )
     .unwrap();
     for token in [None, Some(forged)] {
@@ -369,14 +361,13 @@ async fn enabled_without_a_valid_tenant_jwt_is_rejected() {
 
 #[tokio::test]
 async fn a_newline_in_an_unverified_client_key_is_logged_escaped_and_never_starts_a_log_line() {
-    use crate::app_process::AppProcess;
-    let emulator =
-        jira_bi_connector::emulator::Emulator::start(jira_bi_connector::emulator::EmulatorConfig {
-            site_ports: vec![0],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    use crate::support::app_process::AppProcess;
+    let emulator = jira_emulator::Emulator::start(jira_emulator::EmulatorConfig {
+        site_ports: vec![0],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut app =
         AppProcess::start(&dir.path().join("data"), dir.path(), "app.log", &emulator).await;

@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use crate::helpers::{TestApp, other_rsa_key, spawn_app};
+use crate::support::{TestApp, other_rsa_key, spawn_app};
 
 const PAGE: &str = "/pages/main";
 
@@ -350,7 +350,7 @@ async fn every_renewed_session_token_carries_the_time_of_the_jira_page_load() {
     let mut token = session.token.clone();
     for _ in 0..3 {
         let html = app
-            .get_page("/app/datasources", &crate::helpers::Session { token })
+            .get_page("/app/datasources", &crate::support::Session { token })
             .await
             .text()
             .await

@@ -6,14 +6,14 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
-use jira_bi_connector::emulator::FaultConfig;
+use jira_emulator::FaultConfig;
 use serde_json::{Value, json};
 
-use crate::feed_common::{
+use crate::support::TestApp;
+use crate::support::feed::{
     ALICE, ALPHA, BETA, BOB, CUSTOM_FIELDS, Reader, create_data_source, feed_app, reader,
     same_value,
 };
-use crate::helpers::TestApp;
 
 const JQL: &str = "project in (ALPHA, BETA, OPS, DATA)";
 const LOOKER: &str = "connectors/looker-studio";
@@ -710,7 +710,10 @@ async fn looker_studio_turns_app_and_jira_errors_into_user_errors_never_a_short_
         .unwrap();
     let mut form = Vec::new();
     if html.contains(r#"name="form_id""#) {
-        form.push(("form_id", crate::feed_common::input_value(&html, "form_id")));
+        form.push((
+            "form_id",
+            crate::support::feed::input_value(&html, "form_id"),
+        ));
     }
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let response = app

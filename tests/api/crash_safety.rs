@@ -13,9 +13,9 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use jira_bi_connector::db::schema::access_tokens;
-use jira_bi_connector::emulator::{DatasetConfig, Emulator, EmulatorConfig};
+use jira_emulator::{DatasetConfig, Emulator, EmulatorConfig};
 
-use crate::app_process::AppProcess;
+use crate::support::app_process::AppProcess;
 
 const TAB: &str = "/app/tokens/access";
 const WORKERS: usize = 4;

@@ -5,9 +5,9 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use jira_bi_connector::emulator::FaultConfig;
+use jira_emulator::FaultConfig;
 
-use crate::helpers::{Session, TestApp, spawn_app};
+use crate::support::{Session, TestApp, spawn_app};
 
 const LIST: &str = "/app/datasources";
 const NEW: &str = "/app/datasources/new";
@@ -876,7 +876,7 @@ mod in_the_browser {
     use fantoccini::{Client, Locator};
 
     use super::*;
-    use crate::browser::{Browser, enter_app_frame, find};
+    use crate::support::browser::{Browser, enter_app_frame, find};
 
     async fn open_app(client: &Client, app: &TestApp, site: usize, user: usize) {
         let base = &app.emulator.sites()[site].base_url;

@@ -4,7 +4,7 @@ mod conformance;
 mod lifecycle;
 mod rest;
 
-use jira_bi_connector::emulator::{DatasetConfig, Emulator, EmulatorConfig, UserInfo};
+use jira_emulator::{DatasetConfig, Emulator, EmulatorConfig, UserInfo};
 use serde_json::Value;
 
 /// An emulator with two sites on free ports and `issues` issues per site.

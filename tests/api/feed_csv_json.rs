@@ -6,11 +6,11 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::feed_common::{
+use crate::support::TestApp;
+use crate::support::feed::{
     ALICE, ALPHA, CUSTOM_FIELDS, Reader, assert_row_matches, create_data_source, expected_row,
     feed_app, reader, run_python,
 };
-use crate::helpers::TestApp;
 
 const JQL: &str = "project in (ALPHA, BETA, OPS, DATA)";
 

@@ -7,14 +7,14 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use jira_bi_connector::emulator::FaultConfig;
+use jira_emulator::FaultConfig;
 
-use crate::app_process::spawn_app_process;
-use crate::feed_common::{
+use crate::support::TestApp;
+use crate::support::app_process::spawn_app_process;
+use crate::support::feed::{
     ALICE, ALPHA, CUSTOM_FIELDS, Reader, assert_row_matches, create_data_source, feed_app,
     feed_emulator, read_body, reader,
 };
-use crate::helpers::TestApp;
 
 const JQL: &str = "project in (ALPHA, BETA, OPS, DATA)";
 
@@ -173,7 +173,10 @@ async fn without_a_usable_jira_api_token_every_feed_says_what_to_do() {
         .unwrap();
     let mut form: Vec<(&str, String)> = Vec::new();
     if html.contains(r#"name="form_id""#) {
-        form.push(("form_id", crate::feed_common::input_value(&html, "form_id")));
+        form.push((
+            "form_id",
+            crate::support::feed::input_value(&html, "form_id"),
+        ));
     }
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let response = app

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::feed_common::{ALICE, ALPHA, create_data_source, feed_app, reader};
+use crate::support::feed::{ALICE, ALPHA, create_data_source, feed_app, reader};
 
 const JQL: &str = "project in (ALPHA, BETA, OPS, DATA)";
 

@@ -12,14 +12,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use jira_bi_connector::emulator::{DatasetConfig, EmulatorConfig, FaultConfig};
 use jira_bi_connector::jira::client::Pause;
+use jira_emulator::{DatasetConfig, EmulatorConfig, FaultConfig};
 
-use crate::feed_common::{
+use crate::support::feed::{
     ALICE, ALPHA, CUSTOM_FIELDS, Reader, assert_row_matches, create_data_source, iso, read_body,
     reader,
 };
-use crate::helpers::{TestApp, spawn_app_with_pause};
+use crate::support::{TestApp, spawn_app_with_pause};
 
 const JQL: &str = "project in (ALPHA, BETA, OPS, DATA)";
 const BULKFETCH: &str = "POST /rest/api/3/issue/bulkfetch";

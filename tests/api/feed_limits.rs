@@ -10,10 +10,10 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-use jira_bi_connector::emulator::{DatasetConfig, EmulatorConfig, FaultConfig};
+use jira_emulator::{DatasetConfig, EmulatorConfig, FaultConfig};
 
-use crate::feed_common::{ALICE, ALPHA, BOB, Reader, create_data_source, feed_app, reader};
-use crate::helpers::{TestApp, spawn_app_with_settings};
+use crate::support::feed::{ALICE, ALPHA, BOB, Reader, create_data_source, feed_app, reader};
+use crate::support::{TestApp, spawn_app_with_settings};
 
 const JQL: &str = "project in (ALPHA, BETA, OPS, DATA)";
 

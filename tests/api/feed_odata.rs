@@ -8,11 +8,11 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde_json::Value;
 
-use crate::feed_common::{
+use crate::support::TestApp;
+use crate::support::feed::{
     ALICE, ALPHA, BETA, BOB, CUSTOM_FIELDS, Reader, assert_row_matches, create_data_source,
     feed_app, iso, reader, run_python,
 };
-use crate::helpers::TestApp;
 
 const JQL: &str = "project in (ALPHA, BETA, OPS, DATA)";
 const ODATA_JSON: &str =

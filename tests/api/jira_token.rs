@@ -7,12 +7,12 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use jira_bi_connector::clock::Clock;
 use jira_bi_connector::crypto::SecretString;
-use jira_bi_connector::emulator::FaultConfig;
 use jira_bi_connector::jira::client::{
     JiraClient, JiraClientConfig, JiraCredentials, JiraError, JiraSite, Pause, RetryPolicy,
 };
+use jira_emulator::FaultConfig;
 
-use crate::helpers::{Session, TestApp, spawn_app};
+use crate::support::{Session, TestApp, spawn_app};
 
 const TAB: &str = "/app/tokens/jira";
 const REVOKE: &str = "/app/tokens/jira/revoke";
@@ -368,9 +368,9 @@ async fn a_site_that_drops_the_connection_is_reported_as_unreachable() {
 /// Like `spawn_app`, but the app gives up on each Jira call after one second (the smallest
 /// `OUTBOUND_TIMEOUT_SECONDS`), and its retries wait through the returned recorder.
 async fn spawn_app_with_one_second_timeout() -> (TestApp, Pause) {
-    use jira_bi_connector::emulator::{Emulator, EmulatorConfig};
     use jira_bi_connector::settings::Settings;
     use jira_bi_connector::startup::Application;
+    use jira_emulator::{Emulator, EmulatorConfig};
 
     jira_bi_connector::telemetry::init();
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
@@ -849,7 +849,7 @@ async fn the_client_never_retries_a_401() {
 async fn a_new_user_saves_a_token_in_the_browser_then_revokes_it() {
     use fantoccini::Locator;
 
-    use crate::browser::{Browser, enter_app_frame, find};
+    use crate::support::browser::{Browser, enter_app_frame, find};
 
     let app = spawn_app().await;
     let host_page = format!("{}/?as=0&app=1", app.emulator.sites()[ALPHA].base_url);

@@ -1,9 +1,7 @@
 //! The one integration-test binary. Each test gets its own app (port 0, own SQLite file) and its
 //! own Jira emulator on loopback, and talks to both over real HTTP. One module per area.
 
-mod app_process;
-mod browser;
-mod helpers;
+mod support;
 
 mod access_tokens;
 mod architecture;
@@ -14,7 +12,6 @@ mod connectors;
 mod crash_safety;
 mod datasources;
 mod emulator;
-mod feed_common;
 mod feed_csv_json;
 mod feed_export;
 mod feed_hostile;

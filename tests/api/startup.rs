@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::helpers::spawn_app;
+use crate::support::spawn_app;
 
 #[test]
 fn bad_configuration_exits_with_code_1_and_one_line_naming_the_variable() {

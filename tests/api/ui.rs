@@ -11,8 +11,8 @@ use jira_bi_connector::tokens::domain::FormId;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::browser::{Browser, enter_app_frame, find};
-use crate::helpers::{Session, TestApp, spawn_app};
+use crate::support::browser::{Browser, enter_app_frame, find};
+use crate::support::{Session, TestApp, spawn_app};
 
 /// Opens `site`'s host page as `user` and the app from the Apps menu, then enters its frame.
 pub async fn open_app(client: &Client, app: &TestApp, site: usize, user: usize) {

@@ -9,10 +9,10 @@ use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use serde_json::json;
 
-use crate::browser::{
+use crate::support::browser::{
     Browser, assert_accessible, find, focus_is_on, press, tab_to, type_keys, wait_for_focus,
 };
-use crate::helpers::spawn_app;
+use crate::support::spawn_app;
 use crate::ui::{click_link, create_tokens_over_http, text_of, wait_for_banner, wait_for_text};
 
 fn key(key: Key) -> char {
@@ -87,7 +87,7 @@ async fn a_keyboard_user_creates_copies_and_revokes_an_access_token() {
     browser
         .run("keyboard_only", |client| async move {
             client.goto(&host_page).await.unwrap();
-            crate::browser::enter_app_frame(&client).await;
+            crate::support::browser::enter_app_frame(&client).await;
 
             // From the host page into the app's menu, then to the Tokens page.
             tab_to(&client, ".sidebar a[href*='/app/tokens']").await;
@@ -146,7 +146,7 @@ async fn a_keyboard_user_saves_a_jira_token_and_creates_a_data_source() {
     browser
         .run("keyboard_only_data_source", |client| async move {
             client.goto(&host_page).await.unwrap();
-            crate::browser::enter_app_frame(&client).await;
+            crate::support::browser::enter_app_frame(&client).await;
 
             // The data sources page sends the user to the Jira API Token tab first.
             tab_to(&client, "#jira-token-cta a.button").await;
@@ -216,7 +216,7 @@ async fn confirmation_dialogs_keep_the_focus_close_with_escape_and_return_it_to_
     browser
         .run("dialog_focus", |client| async move {
             client.goto(&host_page).await.unwrap();
-            crate::browser::enter_app_frame(&client).await;
+            crate::support::browser::enter_app_frame(&client).await;
             click_link(&client, "Tokens").await;
             find(&client, "#token-label").await;
 
@@ -285,7 +285,7 @@ async fn errors_are_tied_to_their_fields_and_take_the_focus() {
     browser
         .run("errors_tied_to_fields", |client| async move {
             client.goto(&host_page).await.unwrap();
-            crate::browser::enter_app_frame(&client).await;
+            crate::support::browser::enter_app_frame(&client).await;
             click_link(&client, "Tokens").await;
 
             // A label already in use: the message is the field's description, and has the focus.

@@ -2,11 +2,11 @@
 //! cannot be reached, and failed page requests that must render as pages, never as a raw body.
 
 use fantoccini::Client;
-use jira_bi_connector::emulator::FaultConfig;
+use jira_emulator::FaultConfig;
 use serde_json::json;
 
-use crate::browser::{Browser, assert_accessible, enter_app_frame, find};
-use crate::helpers::spawn_app;
+use crate::support::browser::{Browser, assert_accessible, enter_app_frame, find};
+use crate::support::spawn_app;
 use crate::ui::{click_link, expired_session, page_text, text_of, wait_for_text};
 
 /// Replaces the `session` of the current page's create form with `session` (the page was opened

@@ -5,8 +5,8 @@
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 
-use crate::browser::{Browser, find};
-use crate::helpers::spawn_app;
+use crate::support::browser::{Browser, find};
+use crate::support::spawn_app;
 use crate::ui::{click_link, open_app, save_jira_token_over_http, text_of, wait_for_text};
 
 async fn click(client: &Client, css: &str) {

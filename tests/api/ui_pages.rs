@@ -8,12 +8,12 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use fantoccini::Client;
 use fantoccini::key::Key;
-use jira_bi_connector::emulator::FaultConfig;
+use jira_emulator::FaultConfig;
 
-use crate::browser::{
+use crate::support::browser::{
     Browser, accessibility_violations, find, save_screenshot, screenshot_dir, set_viewport,
 };
-use crate::helpers::{TestApp, spawn_app};
+use crate::support::{TestApp, spawn_app};
 use crate::ui::{
     click_link, create_tokens_over_http, expired_session, navigate_frame_to, open_app, text_of,
     wait_for_text,

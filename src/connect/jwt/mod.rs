@@ -15,8 +15,6 @@ pub mod host;
 pub mod install;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
-#[doc(hidden)]
-pub mod test_signing;
 
 pub use common::{CONTEXT_QSH, JwtError, LEEWAY_SECONDS, MAX_TOKEN_BYTES};
 pub use host::{HostClaims, unverified_hs256_issuer, verify_host_jwt};
@@ -24,5 +22,3 @@ pub use install::{
     InstallClaims, MAX_INSTALL_TOKEN_AGE_SECONDS, MAX_KID_LEN, MIN_RSA_BITS, install_kid,
     validate_kid, verify_install_jwt,
 };
-#[doc(hidden)]
-pub use test_signing::sign_host_jwt;

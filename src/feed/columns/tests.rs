@@ -2,24 +2,20 @@ use serde_json::json;
 use time::macros::{date, datetime};
 
 use super::*;
-use crate::emulator::config::DatasetConfig;
-use crate::emulator::dataset::Dataset;
-use crate::emulator::directory;
-use crate::emulator::fields::catalogue_json;
+use jira_emulator::testing::{field_catalogue, site_data};
+use jira_emulator::{Dataset, DatasetConfig};
 
 fn emulator_fields() -> Vec<JiraField> {
-    serde_json::from_value(catalogue_json()).expect("the catalogue parses as JiraField")
+    serde_json::from_value(field_catalogue()).expect("the catalogue parses as JiraField")
 }
 
 fn dataset(issues: usize) -> Dataset {
-    let info = directory::site(0, "http://127.0.0.1:9001");
-    let people = directory::people(0, &info);
-    Dataset::new(
-        &DatasetConfig { issues, seed: 42 },
+    site_data(
         0,
-        &info.base_url,
-        people,
+        "http://127.0.0.1:9001",
+        &DatasetConfig { issues, seed: 42 },
     )
+    .dataset
 }
 
 fn ids(list: &[&str]) -> Vec<String> {

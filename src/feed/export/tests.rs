@@ -6,11 +6,11 @@ use std::collections::HashSet;
 use super::*;
 use crate::clock::Clock;
 use crate::crypto::SecretString;
-use crate::emulator::{DatasetConfig, Emulator, EmulatorConfig, FaultConfig, Viewer};
 use crate::feed::columns::ColumnSet;
 use crate::feed::filter::Expr;
 use crate::feed::jql::{PushLevel, compose, push_down};
 use crate::jira::client::{JiraClientConfig, JiraField, RetryPolicy};
+use jira_emulator::{DatasetConfig, Emulator, EmulatorConfig, FaultConfig, Viewer};
 
 const SOURCE_JQL: &str = "project in (ALPHA, BETA, OPS, DATA)";
 

@@ -10,11 +10,11 @@ use proptest::test_runner::{Config, TestRunner};
 use time::macros::{date, datetime};
 
 use super::*;
-use crate::emulator::jql::Query;
 use crate::feed::columns::ColumnSet;
 use crate::feed::error::Format;
 use crate::feed::jql::MAX_PUSHED_JQL_CHARS;
 use crate::feed::query::{Params, encode_component, parse_options, prepare};
+use jira_emulator::testing::parse_bounded_jql;
 
 const SOURCE_JQL: &str = "project = OPS ORDER BY created DESC";
 
@@ -195,7 +195,7 @@ fn serve(text: &str) -> Result<(), String> {
         if variant.jql.chars().count() > bound {
             return Err(format!("{text:?} pushed {} characters", variant.jql.len()));
         }
-        Query::parse_bounded(&variant.jql)
+        parse_bounded_jql(&variant.jql)
             .map_err(|err| format!("{text:?} pushed invalid JQL {:?}: {err}", variant.jql))?;
     }
     Ok(())

@@ -1,13 +1,10 @@
 use std::collections::BTreeSet;
 
 use super::*;
-use crate::emulator::config::DatasetConfig;
-use crate::emulator::dataset::Dataset;
-use crate::emulator::directory;
-use crate::emulator::fields::catalogue_json;
-use crate::emulator::jql_eval::Viewer;
 use crate::feed::columns::ColumnSet;
 use crate::jira::client::JiraField;
+use jira_emulator::testing::{field_catalogue, site_data};
+use jira_emulator::{DatasetConfig, Viewer};
 
 fn pushed(filter: &str, level: PushLevel) -> Pushdown {
     push_down(&Expr::parse(filter).expect("a filter"), level)
@@ -167,19 +164,17 @@ fn quoting_escapes_what_jql_needs() {
 /// the exact filter accepts.
 #[test]
 fn pushed_jql_is_a_superset_of_the_exact_filter_on_the_emulator() {
-    let info = directory::site(0, "http://127.0.0.1:9001");
-    let people = directory::people(0, &info);
-    let data = Dataset::new(
+    let site = site_data(
+        0,
+        "http://127.0.0.1:9001",
         &DatasetConfig {
             issues: 600,
             seed: 7,
         },
-        0,
-        &info.base_url,
-        people,
     );
+    let (info, data) = (&site.info, &site.dataset);
     let viewer = Viewer::from(&info.users[0]);
-    let fields: Vec<JiraField> = serde_json::from_value(catalogue_json()).expect("fields");
+    let fields: Vec<JiraField> = serde_json::from_value(field_catalogue()).expect("fields");
     let columns = ColumnSet::build(&fields, &[]);
     let alice = &info.users[0].account_id;
     let filters = [

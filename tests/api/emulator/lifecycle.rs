@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use jira_bi_connector::connect::qsh::{parse_params, query_string_hash};
-use jira_bi_connector::emulator::{Emulator, EmulatorConfig, EmulatorError};
+use jira_emulator::{Emulator, EmulatorConfig, EmulatorError};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde_json::{Value, json};
 

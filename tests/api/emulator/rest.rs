@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use jira_bi_connector::emulator::{FaultConfig, Viewer};
+use jira_emulator::{FaultConfig, Viewer};
 use serde_json::{Value, json};
 
 use super::{all_pages, client, get, post, start_emulator};

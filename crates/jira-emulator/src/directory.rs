@@ -1,7 +1,7 @@
 //! The emulated sites and their people. Every identifier (clientKey, accountId, API token) is
 //! derived from the site and user names, so it is the same on every run and can be documented.
 
-use crate::crypto::sha256;
+use crate::crypto::{hex, sha256};
 
 /// One emulated Jira Cloud site as the app sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,10 +223,6 @@ fn uuid_like(seed: &str) -> String {
         &h[17..20],
         &h[20..32]
     )
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ struct UserRow {
 }
 
 #[derive(Template)]
-#[template(path = "emulator/host_page.html")]
+#[template(path = "host_page.html")]
 struct HostPage {
     site_name: String,
     base_url: String,
@@ -167,7 +167,7 @@ fn render(page: &impl Template) -> HttpResponse {
 }
 
 #[derive(Template)]
-#[template(path = "emulator/login.html")]
+#[template(path = "login.html")]
 struct LoginPage {
     site_name: String,
     locked: Vec<(usize, String)>,

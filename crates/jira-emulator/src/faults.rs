@@ -181,7 +181,7 @@ pub(crate) async fn rest_faults(
         }
         Some(Fault::RateLimit) => {
             shared.stats.record(Event::RateLimited);
-            rate_limited(&config, shared.clock.now().unix_timestamp())
+            rate_limited(&config, shared.clock.now_unix())
         }
     };
     Ok(request.into_response(response))

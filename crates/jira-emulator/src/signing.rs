@@ -11,7 +11,7 @@ use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-use crate::crypto::sha256;
+use crate::crypto::{hex, sha256};
 
 use super::error::EmulatorError;
 
@@ -48,10 +48,7 @@ fn generate_install_key() -> Result<Arc<InstallKey>, EmulatorError> {
         .to_public_key_pem(LineEnding::LF)
         .map_err(|e| signing(&e))?;
     let public_der = public.to_public_key_der().map_err(|e| signing(&e))?;
-    let fingerprint: String = sha256(public_der.as_bytes())[..8]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let fingerprint = hex(&sha256(public_der.as_bytes())[..8]);
     Ok(Arc::new(InstallKey {
         kid: format!("jira-emulator-{fingerprint}"),
         key: EncodingKey::from_rsa_der(der.as_bytes()),
@@ -67,8 +64,9 @@ pub(crate) fn sign_install(key: &InstallKey, claims: &Value) -> Result<String, E
     encode(&header, claims, &key.key).map_err(|error| EmulatorError::Signing(error.to_string()))
 }
 
-/// An HS256 token signed with the tenant's shared secret (page loads, enabled/disabled).
-pub(crate) fn sign_shared(secret: &str, claims: &Value) -> Result<String, EmulatorError> {
+/// An HS256 token signed with the tenant's shared secret (page loads, enabled/disabled); public so
+/// tests can forge host tokens (a wrong secret, a spoiled claim) the way Jira would sign them.
+pub fn sign_shared(secret: &str, claims: &Value) -> Result<String, EmulatorError> {
     let mut header = Header::new(Algorithm::HS256);
     header.typ = Some("JWT".to_owned());
     encode(

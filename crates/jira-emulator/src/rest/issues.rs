@@ -3,7 +3,7 @@
 //! As the spec says of `BulkIssueResults.issueErrors`, issues that do not exist or that the
 //! caller may not see are simply left out; `issueErrors` lists only issues Jira could not return
 //! *this time* (a retriable error or payload constraint), which the emulator produces on demand
-//! through [`FaultConfig::issue_errors_percent`](crate::emulator::FaultConfig).
+//! through [`FaultConfig::issue_errors_percent`](crate::FaultConfig).
 
 use std::collections::BTreeSet;
 
@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 
 use super::search::{names, schemas};
 use super::{RestError, api_version, parse_body};
-use crate::emulator::auth::JiraUser;
-use crate::emulator::fields::{DefaultFields, FieldSelection};
-use crate::emulator::state::SiteCtx;
+use crate::auth::JiraUser;
+use crate::fields::{DefaultFields, FieldSelection};
+use crate::state::SiteCtx;
 
 const MAX_IDS: usize = 100;
 

@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use jira_bi_connector::emulator::{Emulator, EmulatorConfig, FaultConfig};
+//! use jira_emulator::{Emulator, EmulatorConfig, FaultConfig};
 //! let emulator = Emulator::start(EmulatorConfig {
 //!     app_url: "http://127.0.0.1:8080".into(),
 //!     ..EmulatorConfig::default()          // two sites on free ports, 500 issues each
@@ -32,7 +32,9 @@
 //! Other calls: `enable`/`disable(site)`, `is_installed(site)`, `install_keys_url()`,
 //! `faults()`, `reset_stats()`, `set_captcha_locked(site, user, locked)`,
 //! `sign_install_claims(&claims)` (RS256 + `kid` with the emulator's key, for forged-install
-//! tests), `stop()`. Page and lifecycle tokens can be forged with `shared_secret(site)`.
+//! tests), `stop()`. Page and lifecycle tokens can be forged with `shared_secret(site)` and
+//! [`signing::sign_shared`], their qsh computed with [`qsh::hash`]; [`testing`] gives a site's
+//! data set, the field catalogue and the JQL parser without starting a server.
 //!
 //! Tokens: `installed`/`uninstalled` carry `Authorization: JWT` RS256 with header `kid` and claims
 //! `iss` = clientKey, `aud` = `[descriptor baseUrl]`, `sub` = "addon_installer", `qsh`, `iat`,
@@ -57,7 +59,7 @@
 //! * `GET /connect-install-keys/<kid>`: PEM public key of the install tokens.
 //! * `/rest/api/{2,3}/`: `myself`, `search/jql` (GET, POST), `search/approximate-count`,
 //!   `issue/bulkfetch`, `field`, `project/search`; the removed `search` answers 410. Basic auth
-//!   (`email:api_token`) is required; JQL support is described in [`jql`] and [`jql_eval`].
+//!   (`email:api_token`) is required; JQL support is described in `jql.rs` and `jql_eval.rs`.
 //! * `/_emulator/`: `POST install|uninstall|enable|disable` (form or `Accept: application/json`),
 //!   `GET|POST faults` (partial [`FaultConfig`] JSON), `GET stats`, `POST stats/reset`.
 //!
@@ -68,24 +70,30 @@
 //! (500), `EMULATOR_SEED` (42), `EMULATOR_LATENCY_MS` (0), `EMULATOR_AUTO_INSTALL` (true: retry
 //! installing into every site for up to a minute), `EMULATOR_WORKERS` (2).
 
+#![forbid(unsafe_code)]
+
 mod admin;
 mod auth;
+mod clock;
 pub mod config;
-pub mod dataset;
-pub mod directory;
+mod crypto;
+mod dataset;
+mod directory;
 mod error;
 mod faults;
-pub mod fields;
+mod fields;
 mod host_page;
 mod install;
-pub mod jql;
-pub mod jql_eval;
+mod jql;
+mod jql_eval;
+pub mod qsh;
 mod rest;
 mod search;
 mod server;
-mod signing;
+pub mod signing;
 mod state;
 mod stats;
+pub mod testing;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -94,6 +102,7 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use tokio::task::JoinHandle;
 
+pub use clock::Clock;
 pub use config::{BinaryConfig, ConfigError, DatasetConfig, EmulatorConfig, FaultConfig};
 pub use dataset::{ApiVersion, Dataset, FIRST_ISSUE_ID, ProjectDef};
 pub use directory::{Person, SiteInfo, UserInfo};

@@ -4,13 +4,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use crate::connect::qsh::parse_params;
+use crate::qsh;
 
 use super::{RestError, api_version, list_param, single_param};
-use crate::emulator::auth::JiraUser;
-use crate::emulator::dataset::PROJECTS;
-use crate::emulator::fields::catalogue_json;
-use crate::emulator::state::SiteCtx;
+use crate::auth::JiraUser;
+use crate::dataset::PROJECTS;
+use crate::fields::catalogue_json;
+use crate::state::SiteCtx;
 
 pub(crate) async fn myself(
     ctx: web::Data<SiteCtx>,
@@ -50,7 +50,7 @@ pub(crate) async fn project_search(
     request: HttpRequest,
 ) -> Result<HttpResponse, RestError> {
     let version = api_version(&version)?;
-    let params = parse_params(request.query_string());
+    let params = qsh::parse_query(request.query_string());
     let site = ctx.site();
     let hidden = site
         .info

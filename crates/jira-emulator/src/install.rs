@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
-use crate::connect::qsh::{parse_params, query_string_hash};
 use crate::crypto::{SecretString, random_token};
+use crate::qsh;
 
 use super::error::EmulatorError;
 use super::signing::{install_key, sign_install, sign_shared};
@@ -238,13 +238,13 @@ async fn send(
     };
     let url = format!("{}{path}", descriptor.base_url);
     let (path_only, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
-    let qsh = query_string_hash(
+    let qsh = qsh::hash(
         "POST",
         &format!("{}{path_only}", descriptor.base_path),
         &descriptor.base_path,
-        &parse_params(query),
+        &qsh::parse_query(query),
     );
-    let now = shared.clock.now().unix_timestamp();
+    let now = shared.clock.now_unix();
     let token = match event {
         Lifecycle::Installed | Lifecycle::Uninstalled => {
             let key = install_key().await?;
@@ -341,7 +341,7 @@ pub(crate) fn page_url(
         .as_ref()
         .ok_or(EmulatorError::NoPageModule)?;
     let (page_path, page_query) = page.url.split_once('?').unwrap_or((page.url.as_str(), ""));
-    let mut params = parse_params(page_query);
+    let mut params = qsh::parse_query(page_query);
     for (name, value) in [
         ("xdm_e", site.info.base_url.clone()),
         ("xdm_c", format!("channel-{}__{}", descriptor.key, page.key)),
@@ -357,13 +357,13 @@ pub(crate) fn page_url(
     ] {
         params.push((name.to_owned(), value));
     }
-    let qsh = query_string_hash(
+    let qsh = qsh::hash(
         "GET",
         &format!("{}{page_path}", descriptor.base_path),
         &descriptor.base_path,
         &params,
     );
-    let now = shared.clock.now().unix_timestamp();
+    let now = shared.clock.now_unix();
     let token = sign_shared(
         secret.expose(),
         &json!({

@@ -7,16 +7,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::connect::qsh::parse_params;
+use crate::qsh;
 
 use super::{RestError, api_version, list_param, parse_body, single_param};
-use crate::emulator::auth::JiraUser;
-use crate::emulator::dataset::ApiVersion;
-use crate::emulator::fields::{DefaultFields, FIELDS, FieldSelection};
-use crate::emulator::jql::Query;
-use crate::emulator::jql_eval::{Viewer, compile};
-use crate::emulator::search::PageToken;
-use crate::emulator::state::SiteCtx;
+use crate::auth::JiraUser;
+use crate::dataset::ApiVersion;
+use crate::fields::{DefaultFields, FIELDS, FieldSelection};
+use crate::jql::Query;
+use crate::jql_eval::{Viewer, compile};
+use crate::search::PageToken;
+use crate::state::SiteCtx;
 
 /// Largest page when only ids/keys are requested, and when real fields are.
 const MAX_IDS_PAGE: i64 = 5000;
@@ -90,7 +90,7 @@ pub(crate) async fn search_get(
     http: HttpRequest,
 ) -> Result<HttpResponse, RestError> {
     let version = api_version(&version)?;
-    let params = parse_params(http.query_string());
+    let params = qsh::parse_query(http.query_string());
     let max_results = match single_param(&params, "maxResults") {
         Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
             RestError::bad_request(format!("The value '{raw}' is not valid for maxResults."))
@@ -156,7 +156,7 @@ fn search_page(
             (token.snapshot, results, token.offset)
         }
         None => {
-            let now_ms = ctx.shared.clock.now().unix_timestamp() * 1000;
+            let now_ms = ctx.shared.clock.now_unix_ms();
             let query = Query::parse_bounded(&request.jql)?;
             let compiled = compile(&query, &site.dataset, &viewer, now_ms)?;
             let results: Arc<Vec<u32>> = Arc::new(
@@ -262,7 +262,7 @@ pub(crate) async fn approximate_count(
             .get(user.user)
             .map(Viewer::from)
             .ok_or_else(RestError::internal)?;
-        let now_ms = ctx.shared.clock.now().unix_timestamp() * 1000;
+        let now_ms = ctx.shared.clock.now_unix_ms();
         let query = Query::parse_bounded(body.jql.as_deref().unwrap_or_default())?;
         Ok(compile(&query, &site.dataset, &viewer, now_ms)?.count(&site.dataset))
     })
@@ -285,12 +285,12 @@ mod tests {
 
     use super::*;
     use crate::clock::Clock;
-    use crate::emulator::config::{DatasetConfig, FaultConfig};
-    use crate::emulator::dataset::Dataset;
-    use crate::emulator::directory;
-    use crate::emulator::faults::FaultState;
-    use crate::emulator::state::{Shared, SiteRuntime};
-    use crate::emulator::stats::StatsCounters;
+    use crate::config::{DatasetConfig, FaultConfig};
+    use crate::dataset::Dataset;
+    use crate::directory;
+    use crate::faults::FaultState;
+    use crate::state::{Shared, SiteRuntime};
+    use crate::stats::StatsCounters;
 
     fn site_ctx(issues: usize) -> SiteCtx {
         let info = directory::site(0, "http://127.0.0.1:9001");

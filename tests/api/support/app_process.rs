@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use jira_bi_connector::emulator::{Emulator, EmulatorConfig};
+use jira_emulator::{Emulator, EmulatorConfig};
 use reqwest::redirect::Policy;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 pub struct AppProcess {
     child: Child,

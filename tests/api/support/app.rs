@@ -5,11 +5,10 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use jira_bi_connector::clock::Clock;
-use jira_bi_connector::connect::qsh;
-use jira_bi_connector::emulator::{Emulator, EmulatorConfig};
 use jira_bi_connector::jira::client::Pause;
 use jira_bi_connector::settings::Settings;
 use jira_bi_connector::startup::Application;
+use jira_emulator::{Emulator, EmulatorConfig};
 use reqwest::redirect::Policy;
 
 pub struct TestApp {
@@ -180,11 +179,12 @@ impl TestApp {
             .and_then(|v| v.to_str().ok())
             .expect("a redirect into the app")
             .to_owned();
-        let token = qsh::parse_params(location.split_once('?').map(|(_, q)| q).unwrap_or(""))
-            .into_iter()
-            .find(|(name, _)| name == "session")
-            .map(|(_, value)| value)
-            .expect("the redirect carries a session token");
+        let token =
+            jira_emulator::qsh::parse_query(location.split_once('?').map(|(_, q)| q).unwrap_or(""))
+                .into_iter()
+                .find(|(name, _)| name == "session")
+                .map(|(_, value)| value)
+                .expect("the redirect carries a session token");
         Session { token }
     }
 

@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use jira_bi_connector::emulator::{DatasetConfig, EmulatorConfig, FaultConfig, Viewer};
+use jira_emulator::{DatasetConfig, EmulatorConfig, FaultConfig, Viewer};
 
-use crate::helpers::{Session, TestApp, spawn_app_with};
+use super::{Session, TestApp, spawn_app_with};
 
 pub const ALPHA: usize = 0;
 pub const BETA: usize = 1;

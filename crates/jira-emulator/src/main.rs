@@ -1,9 +1,11 @@
 //! `jira-emulator`: plays local Jira Cloud sites for trying the app by hand. Configuration comes
-//! from `EMULATOR_*` environment variables (see `jira_bi_connector::emulator`).
+//! from `EMULATOR_*` environment variables (see `jira_emulator`).
+
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 
-use jira_bi_connector::emulator::{Emulator, EmulatorConfig, config::ENV_VARS};
+use jira_emulator::{Emulator, EmulatorConfig, config::ENV_VARS};
 
 const AUTO_INSTALL_ATTEMPTS: u32 = 60;
 
