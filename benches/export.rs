@@ -9,6 +9,7 @@
 //!
 //! Environment: `BENCH_SIZES` (10000,50000), `BENCH_NAIVE_SIZES` (the same), `BENCH_LATENCY_MS`
 //! (100), `BENCH_APP_BIN` (target/release/jira-bi-connector).
+#![allow(clippy::disallowed_methods, reason = "a benchmark measures wall time")]
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -54,8 +55,7 @@ struct Measured {
 fn main() {
     let sizes = env_list("BENCH_SIZES", "10000,50000");
     let naive_sizes = std::env::var("BENCH_NAIVE_SIZES")
-        .map(|_| env_list("BENCH_NAIVE_SIZES", ""))
-        .unwrap_or_else(|_| sizes.clone());
+        .map_or_else(|_| sizes.clone(), |_| env_list("BENCH_NAIVE_SIZES", ""));
     let latency: u64 = std::env::var("BENCH_LATENCY_MS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -129,9 +129,10 @@ fn print_row(size: usize, strategy: &str, m: &Measured) {
         } else {
             "–".to_owned()
         },
-        m.peak_rss_kib
-            .map(|kib| format!("{:.1} MB", kib as f64 / 1024.0))
-            .unwrap_or_else(|| "–".to_owned())
+        m.peak_rss_kib.map_or_else(
+            || "–".to_owned(),
+            |kib| format!("{:.1} MB", kib as f64 / 1024.0)
+        )
     );
 }
 

@@ -24,6 +24,7 @@ pub async fn log_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    #[allow(clippy::disallowed_methods, reason = "times the request log line only")]
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();

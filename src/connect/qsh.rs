@@ -107,7 +107,7 @@ fn percent_encode(input: &str) -> String {
     for byte in input.bytes() {
         match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
+                out.push(byte as char);
             }
             other => out.push_str(&format!("%{other:02X}")),
         }

@@ -138,9 +138,9 @@ impl CellValue {
             Self::Null => Value::Null,
             Self::String(text) => Value::String(text.clone()),
             Self::DateTimeOffset(_) | Self::Date(_) => Value::String(self.to_text()),
-            Self::Double(number) => serde_json::Number::from_f64(*number)
-                .map(Value::Number)
-                .unwrap_or(Value::Null),
+            Self::Double(number) => {
+                serde_json::Number::from_f64(*number).map_or(Value::Null, Value::Number)
+            }
             Self::Int64(number) => Value::from(*number),
             Self::Boolean(flag) => Value::Bool(*flag),
         }
@@ -446,8 +446,10 @@ fn sprint_name(item: &Value) -> Option<String> {
                         tail[..eq].bytes().all(|b| b.is_ascii_alphanumeric()) && eq > 0
                     })
                 })
-                .map(|(at, _)| at)
-                .unwrap_or_else(|| rest.strip_suffix(']').map_or(rest.len(), str::len));
+                .map_or_else(
+                    || rest.strip_suffix(']').map_or(rest.len(), str::len),
+                    |(at, _)| at,
+                );
             Some(rest[..end].to_owned())
         }
         _ => None,

@@ -93,7 +93,7 @@ mod tests {
                 t0 + Duration::milliseconds(i as i64),
             );
         }
-        let size = cache.entries.lock().map(|e| e.len()).unwrap_or(0);
+        let size = cache.entries.lock().map_or(0, |e| e.len());
         assert_eq!(size, MAX_ENTRIES);
         assert!(cache.get(1, "0", t0 + Duration::seconds(2)).is_none());
         assert!(

@@ -368,8 +368,7 @@ pub fn compose(source_jql: &str, pushed: Option<&str>, order_by: &[(SortColumn, 
     let order = if order_by.is_empty() {
         source_order
             .filter(|order| !order.is_empty())
-            .map(str::to_owned)
-            .unwrap_or_else(|| "key ASC".to_owned())
+            .map_or_else(|| "key ASC".to_owned(), str::to_owned)
     } else {
         order_by
             .iter()

@@ -37,7 +37,12 @@ pub async fn json(
         .iter()
         .map(|c| json!({"name": c.name(), "type": c.edm_type().as_str()}))
         .collect();
-    let names: Vec<&str> = prepared.output.columns().iter().map(|c| c.name()).collect();
+    let names: Vec<&str> = prepared
+        .output
+        .columns()
+        .iter()
+        .map(super::columns::Column::name)
+        .collect();
     let others = query.params.encode_without(&["cursor"]);
     let base = format!(
         "{}/feed/{}/json?{}cursor=",

@@ -75,6 +75,7 @@ pub fn start(
     let jira = state.jira.with_fresh_stats();
     let task = tokio::spawn(async move {
         let _permit = permit;
+        #[allow(clippy::disallowed_methods, reason = "times the export log line only")]
         let started = Instant::now();
         let creds = plan.creds.clone();
         let summary = export::run(&jira, plan, tx).await;
@@ -97,7 +98,7 @@ pub fn start(
             export.duration_ms = started.elapsed().as_millis() as u64,
             jira.requests = summary.jira.requests,
             jira.retries = summary.jira.retries,
-            jira.jql_variant = summary.variant.map(i64::from).unwrap_or(-1),
+            jira.jql_variant = summary.variant.map_or(-1, i64::from),
             error = %error,
             "export finished"
         );

@@ -86,9 +86,9 @@ pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
 /// A uniform sample from `[0, 1]` for [`next_delay`]. Jitter needs no cryptographic strength,
 /// but the system RNG is already at hand; if it fails, no jitter is better than no retry.
 pub(crate) fn random_jitter() -> f64 {
-    crate::crypto::random_bytes::<4>()
-        .map(|bytes| f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX))
-        .unwrap_or(0.5)
+    crate::crypto::random_bytes::<4>().map_or(0.5, |bytes| {
+        f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX)
+    })
 }
 
 /// How retries wait. [`Pause::real`] sleeps with random jitter; [`Pause::recording`] returns at

@@ -130,8 +130,12 @@ async fn authenticate(
         tracing::info!(auth.reason = reason, http.path = %req.path(), "access token rejected");
         TokenAuthError::Rejected(rejection)
     };
-    let secret = presented_secret(req.headers().get(AUTHORIZATION).map(|v| v.as_bytes()))
-        .map_err(|r| rejected(r, r.message()))?;
+    let secret = presented_secret(
+        req.headers()
+            .get(AUTHORIZATION)
+            .map(actix_web::http::header::HeaderValue::as_bytes),
+    )
+    .map_err(|r| rejected(r, r.message()))?;
     let presented = PresentedToken::parse(secret.expose()).map_err(|e| {
         let reason = e.to_string();
         rejected(Rejection::NotAToken, &reason)

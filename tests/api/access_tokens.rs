@@ -4,12 +4,13 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use diesel::prelude::*;
+use jira_bi_connector::clock::Clock;
 use jira_bi_connector::crypto::MasterKey;
 use jira_bi_connector::db::schema::{access_tokens, audit_events, tenants};
 use jira_bi_connector::pages::session_token;
 use jira_bi_connector::state::SESSION_KEY_PURPOSE;
 use jira_bi_connector::tokens::domain::NewAccessToken;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use crate::support::{Session, TestApp, spawn_app};
 
@@ -134,7 +135,7 @@ fn row_id(app: &TestApp, label: &str) -> i64 {
 }
 
 fn today_utc() -> String {
-    OffsetDateTime::now_utc().date().to_string()
+    Clock::system().now().date().to_string()
 }
 
 async fn assert_rejected_without_a_hint(response: reqwest::Response, case: &str) {
@@ -382,7 +383,7 @@ async fn non_utf8_bytes_are_a_clear_400_and_create_nothing() {
 async fn expiry_dates_in_the_past_or_malformed_are_refused_keeping_the_value() {
     let app = spawn_app().await;
     let alice = app.sign_in(0, 0).await;
-    let yesterday = (OffsetDateTime::now_utc().date() - Duration::days(1)).to_string();
+    let yesterday = (Clock::system().now().date() - Duration::days(1)).to_string();
 
     for (value, reason) in [
         (yesterday.as_str(), "The expiry date must be today or later"),
@@ -563,7 +564,7 @@ fn expired_session(app: &TestApp) -> String {
         &key,
         &site.client_key,
         &site.users[0].account_id,
-        OffsetDateTime::now_utc() - Duration::hours(3),
+        Clock::system().now() - Duration::hours(3),
         Duration::minutes(30),
     )
     .unwrap()
@@ -796,7 +797,7 @@ async fn a_token_works_through_its_expiry_day_and_is_refused_after_it() {
     assert_eq!(whoami(&app, Some(&auth)).await.status(), 200);
 
     // Act: a day passes (the stored expiry date moves one day into the past).
-    let yesterday = (OffsetDateTime::now_utc().date() - Duration::days(1)).to_string();
+    let yesterday = (Clock::system().now().date() - Duration::days(1)).to_string();
     diesel::update(access_tokens::table)
         .set(access_tokens::expires_on.eq(Some(&yesterday)))
         .execute(&mut app.db())
@@ -887,7 +888,7 @@ async fn tokens_from_before_expiry_dates_show_a_dash_and_never_and_keep_working(
 async fn creating_and_revoking_are_recorded_with_who_what_when_and_where() {
     let app = spawn_app().await;
     let alice = app.sign_in(0, 0).await;
-    let started = OffsetDateTime::now_utc().unix_timestamp();
+    let started = Clock::system().now().unix_timestamp();
     new_token(&app, &alice, "Audited", "").await;
     let id = row_id(&app, "Audited");
     app.post_form(&format!("{TAB}/{id}/revoke"), &alice, &[])

@@ -5,7 +5,6 @@ use jira_bi_connector::clock::Clock;
 use jira_emulator::{qsh, signing};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
-use time::OffsetDateTime;
 
 use crate::support::{TestApp, other_rsa_key, spawn_app, spawn_app_without_installs};
 
@@ -28,7 +27,7 @@ fn install_body(app: &TestApp, client_key: &str, secret: &str) -> serde_json::Va
 
 /// Claims of a correct install token for site 0, to be spoiled one field at a time.
 fn install_claims(app: &TestApp) -> serde_json::Value {
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = Clock::system().now().unix_timestamp();
     json!({
         "iss": app.emulator.sites()[0].client_key,
         "aud": [app.address],
@@ -131,7 +130,7 @@ async fn forged_or_broken_installs_are_rejected_and_create_no_tenant() {
         &EncodingKey::from_secret(b"whatever-secret"),
     )
     .unwrap();
-    let an_hour_ago = OffsetDateTime::now_utc().unix_timestamp() - 3600;
+    let an_hour_ago = Clock::system().now().unix_timestamp() - 3600;
     let tampered_body = install_body(
         &app,
         "attacker-client-key",
@@ -343,7 +342,7 @@ async fn enabled_without_a_valid_tenant_jwt_is_rejected() {
     body["eventType"] = json!("disabled");
     let path = "/lifecycle/disabled";
     let qsh = qsh::hash("POST", path, "", &[]);
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = Clock::system().now().unix_timestamp();
     let forged = signing::sign_shared(
         "not-the-shared-secret",
         &json!({"iss": client_key, "qsh": qsh, "iat": now, "exp": now + 180}),

@@ -2,6 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jira_bi_connector::clock::Clock;
 use jira_bi_connector::connect::qsh;
 use jira_bi_connector::crypto::MasterKey;
 use jira_bi_connector::pages::session_token;
@@ -31,7 +32,7 @@ fn page_qsh(app: &TestApp) -> String {
 }
 
 fn claims(app: &TestApp) -> serde_json::Value {
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = Clock::system().now().unix_timestamp();
     json!({
         "iss": app.emulator.sites()[0].client_key,
         "sub": app.emulator.sites()[0].users[0].account_id,
@@ -84,7 +85,7 @@ async fn a_page_jwt_signed_as_jira_does_is_accepted() {
 async fn page_jwts_that_are_forged_expired_or_misbound_are_rejected() {
     let app = spawn_app().await;
     let good = claims(&app);
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = Clock::system().now().unix_timestamp();
     let with = |key: &str, value: serde_json::Value| {
         let mut c = good.clone();
         c[key] = value;
@@ -267,7 +268,7 @@ async fn tampered_expired_or_foreign_session_tokens_are_rejected() {
         &session_key(&app),
         &site.client_key,
         &site.users[0].account_id,
-        OffsetDateTime::now_utc() - Duration::hours(3),
+        Clock::system().now() - Duration::hours(3),
         Duration::minutes(30),
     )
     .unwrap();
@@ -364,7 +365,7 @@ async fn every_renewed_session_token_carries_the_time_of_the_jira_page_load() {
 async fn a_freshly_renewed_session_older_than_session_max_minutes_gets_the_session_expired_page() {
     let app = spawn_app().await;
     let site = &app.emulator.sites()[0];
-    let now = OffsetDateTime::now_utc();
+    let now = Clock::system().now();
     let renewed = |began: OffsetDateTime| {
         session_token::sign_session_token_since(
             &session_key(&app),

@@ -267,7 +267,9 @@ async fn after_a_sigkill_during_token_creation_and_feed_reads_what_users_were_sh
         }));
     }
     // The first read completes before creates start, so reads are in flight all along.
-    while reads_done.load(Ordering::SeqCst) == 0 && !readers.iter().all(|task| task.is_finished()) {
+    while reads_done.load(Ordering::SeqCst) == 0
+        && !readers.iter().all(tokio::task::JoinHandle::is_finished)
+    {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let mut creators = Vec::new();
@@ -300,7 +302,7 @@ async fn after_a_sigkill_during_token_creation_and_feed_reads_what_users_were_sh
     // Ends by progress, or when the creators have stopped (then the asserts below still hold,
     // with less in flight).
     while created_count.load(Ordering::SeqCst) < KILL_AFTER_CREATED
-        && !creators.iter().all(|task| task.is_finished())
+        && !creators.iter().all(tokio::task::JoinHandle::is_finished)
     {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }

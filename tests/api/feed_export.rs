@@ -96,7 +96,7 @@ async fn a_permanent_failure_mid_stream_aborts_the_response_instead_of_ending_it
         assert!(
             rest.is_err(),
             "{path}: the transfer must break off, but it ended normally after {} more bytes",
-            rest.map(|b| b.len()).unwrap_or(0)
+            rest.map_or(0, |b| b.len())
         );
     }
     // The truncated OData body is not valid JSON either way; a complete one would be.

@@ -321,7 +321,7 @@ async fn issues_that_stop_coming_back_mid_stream_abort_the_transfer() {
         assert!(
             rest.is_err(),
             "{path}: the transfer must break off, but it ended normally after {} more bytes",
-            rest.map(|b| b.len()).unwrap_or(0)
+            rest.map_or(0, |b| b.len())
         );
     }
     app.emulator.set_faults(FaultConfig::default());

@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
+use jira_bi_connector::clock::Clock;
 use jira_bi_connector::crypto::MasterKey;
 use jira_bi_connector::pages::session_token;
 use jira_bi_connector::state::SESSION_KEY_PURPOSE;
 use jira_bi_connector::tokens::domain::FormId;
 use serde_json::json;
-use time::OffsetDateTime;
 
 use crate::support::browser::{Browser, enter_app_frame, find};
 use crate::support::{Session, TestApp, spawn_app};
@@ -196,7 +196,7 @@ pub fn expired_session(app: &TestApp) -> String {
         &key,
         &site.client_key,
         &site.users[0].account_id,
-        OffsetDateTime::now_utc() - time::Duration::hours(3),
+        Clock::system().now() - time::Duration::hours(3),
         time::Duration::minutes(30),
     )
     .expect("a session token")

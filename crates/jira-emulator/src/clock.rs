@@ -21,6 +21,10 @@ impl Clock {
 
     /// Seconds since the Unix epoch.
     pub fn now_unix(&self) -> i64 {
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the one wall-clock read of the emulator"
+        )]
         let since_epoch = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |elapsed| {

@@ -202,8 +202,7 @@ fn default_of(name: &str) -> &'static str {
     ENV_VARS
         .iter()
         .find(|(candidate, _)| *candidate == name)
-        .map(|(_, default)| *default)
-        .unwrap_or("")
+        .map_or("", |(_, default)| *default)
 }
 
 fn parse_number<T: std::str::FromStr>(name: &'static str, raw: &str) -> Result<T, ConfigError> {

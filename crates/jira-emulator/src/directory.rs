@@ -135,8 +135,7 @@ const SITES: &[SiteTemplate] = &[
 pub fn site_name(index: usize) -> String {
     SITES
         .get(index)
-        .map(|site| site.name.to_owned())
-        .unwrap_or_else(|| format!("site{}", index + 1))
+        .map_or_else(|| format!("site{}", index + 1), |site| site.name.to_owned())
 }
 
 /// The site at `index`, reachable at `base_url`, with its users.

@@ -208,7 +208,7 @@ async fn all_js() -> HttpResponse {
         .body(ALL_JS)
 }
 
-const ALL_JS: &str = r#"/* Jira emulator: no-op stand-in for Atlassian Connect all.js */
+const ALL_JS: &str = r"/* Jira emulator: no-op stand-in for Atlassian Connect all.js */
 (function () {
   if (window.AP) { return; }
   var noop = function () {};
@@ -235,4 +235,4 @@ const ALL_JS: &str = r#"/* Jira emulator: no-op stand-in for Atlassian Connect a
     request: unavailable('AP.request')
   };
 }());
-"#;
+";

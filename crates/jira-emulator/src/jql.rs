@@ -571,8 +571,8 @@ impl Parser<'_> {
                     let mut arguments = Vec::new();
                     while self.peek() != Some(&TokenKind::RightParen) {
                         match self.advance() {
-                            Some(TokenKind::Word(argument)) | Some(TokenKind::Quoted(argument)) => {
-                                arguments.push(argument)
+                            Some(TokenKind::Word(argument) | TokenKind::Quoted(argument)) => {
+                                arguments.push(argument);
                             }
                             Some(TokenKind::Comma) => {}
                             _ => {

@@ -500,7 +500,7 @@ impl Context<'_> {
             match value {
                 Value::Empty => empty = true,
                 Value::Function(name, _) if name.eq_ignore_ascii_case("now") => {
-                    instants.push(self.now_ms)
+                    instants.push(self.now_ms);
                 }
                 Value::Function(name, _) => return Err(unknown_function(name)),
                 Value::Literal(text) => {

@@ -200,7 +200,7 @@ async fn read_jira(
                     columns
                         .row(issue)
                         .iter()
-                        .map(|cell| cell.to_text())
+                        .map(crate::feed::columns::CellValue::to_text)
                         .collect()
                 })
                 .collect(),

@@ -268,7 +268,7 @@ fn a_site_without_sprints_still_has_an_always_null_sprint_column() {
         row[set.index_of("Sprint").expect("Sprint")],
         CellValue::Null
     );
-    assert!(!set.jira_fields().iter().any(|f| f.is_empty()));
+    assert!(!set.jira_fields().iter().any(std::string::String::is_empty));
 }
 
 #[test]

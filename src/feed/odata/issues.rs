@@ -41,7 +41,12 @@ pub async fn issues(
     };
     let plan = open.plan_page(&feed, &prepared, &page);
     let root = service_root(&state, query.data_source.id);
-    let selected: Vec<&str> = prepared.output.columns().iter().map(|c| c.name()).collect();
+    let selected: Vec<&str> = prepared
+        .output
+        .columns()
+        .iter()
+        .map(super::super::columns::Column::name)
+        .collect();
     let context = match &options.select {
         None => format!("{root}/$metadata#{ENTITY_SET}"),
         Some(_) => format!("{root}/$metadata#{ENTITY_SET}({})", selected.join(",")),

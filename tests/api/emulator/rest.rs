@@ -207,7 +207,7 @@ async fn pages_with_fields_are_capped_at_100_and_ids_only_at_5000() {
     assert_eq!(ids_only["issues"].as_array().map(Vec::len), Some(5000));
     assert_eq!(ids_only["isLast"], json!(false));
     assert_eq!(
-        ids_only["issues"][0].as_object().map(|issue| issue.len()),
+        ids_only["issues"][0].as_object().map(serde_json::Map::len),
         Some(1),
         "the default is ids only"
     );

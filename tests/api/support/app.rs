@@ -180,7 +180,7 @@ impl TestApp {
             .expect("a redirect into the app")
             .to_owned();
         let token =
-            jira_emulator::qsh::parse_query(location.split_once('?').map(|(_, q)| q).unwrap_or(""))
+            jira_emulator::qsh::parse_query(location.split_once('?').map_or("", |(_, q)| q))
                 .into_iter()
                 .find(|(name, _)| name == "session")
                 .map(|(_, value)| value)

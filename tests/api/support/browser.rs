@@ -233,14 +233,14 @@ pub async fn accessibility_violations(client: &Client, page: &str) -> Option<Str
         .expect("inject axe-core");
     let result = client
         .execute_async(
-            r#"const done = arguments[arguments.length - 1];
+            r"const done = arguments[arguments.length - 1];
                axe.run(document, {
                  runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
                  resultTypes: ['violations']
                }).then(r => done(r.violations.map(v => ({
                  id: v.id, impact: v.impact, help: v.help,
                  nodes: v.nodes.map(n => ({ target: n.target.join(' '), summary: n.failureSummary }))
-               }))), e => done([{ id: 'axe-error', help: String(e), nodes: [] }]));"#,
+               }))), e => done([{ id: 'axe-error', help: String(e), nodes: [] }]));",
             vec![],
         )
         .await

@@ -172,8 +172,7 @@ impl Dataset {
                 "Reported by {} on {}. Steps to reproduce: open the page, click \"Save\", wait.",
                 self.people
                     .get(core.reporter)
-                    .map(|person| person.display_name.as_str())
-                    .unwrap_or("someone"),
+                    .map_or("someone", |person| person.display_name.as_str()),
                 format_date(core.created.div_euclid(DAY_MS))
             )
         });

@@ -92,7 +92,7 @@ impl Dataset {
             "status" => self.status_json(core.status, api),
             "priority" => core
                 .priority
-                .map(|priority| {
+                .map_or(Value::Null, |priority| {
                     let (id, name) = PRIORITIES[usize::from(priority)];
                     json!({
                         "self": format!("{base}/rest/api/{api}/priority/{id}"),
@@ -100,11 +100,10 @@ impl Dataset {
                         "name": name,
                         "id": id.to_string(),
                     })
-                })
-                .unwrap_or(Value::Null),
+                }),
             "resolution" => core
                 .resolution
-                .map(|resolution| {
+                .map_or(Value::Null, |resolution| {
                     let (id, name, description) = RESOLUTIONS[usize::from(resolution)];
                     json!({
                         "self": format!("{base}/rest/api/{api}/resolution/{id}"),
@@ -112,19 +111,16 @@ impl Dataset {
                         "description": description,
                         "name": name,
                     })
-                })
-                .unwrap_or(Value::Null),
+                }),
             "assignee" => core
                 .assignee
-                .map(|person| self.user_json(person, api))
-                .unwrap_or(Value::Null),
+                .map_or(Value::Null, |person| self.user_json(person, api)),
             "reporter" | "creator" => self.user_json(core.reporter, api),
             "created" => json!(format_datetime(core.created)),
             "updated" => json!(format_datetime(core.updated)),
             "resolutiondate" => core
                 .resolved
-                .map(|ms| json!(format_datetime(ms)))
-                .unwrap_or(Value::Null),
+                .map_or(Value::Null, |ms| json!(format_datetime(ms))),
             "statuscategorychangedate" => {
                 let changed = match core.category() {
                     0 => core.created,
@@ -135,8 +131,7 @@ impl Dataset {
             }
             "duedate" => core
                 .due
-                .map(|day| json!(format_date(day)))
-                .unwrap_or(Value::Null),
+                .map_or(Value::Null, |day| json!(format_date(day))),
             "labels" => json!(
                 (0..LABELS.len())
                     .filter(|bit| core.labels & (1 << bit) != 0)
@@ -169,8 +164,7 @@ impl Dataset {
             ),
             "parent" => core
                 .parent
-                .map(|parent| self.parent_json(parent, api))
-                .unwrap_or(Value::Null),
+                .map_or(Value::Null, |parent| self.parent_json(parent, api)),
             "issuelinks" => json!([]),
             "environment" => Value::Null,
             "timetracking" => {
@@ -232,8 +226,7 @@ impl Dataset {
             }
             "customfield_10030" => extra
                 .severity
-                .map(|option| option_json(base, api, 10_100, option, SEVERITIES))
-                .unwrap_or(Value::Null),
+                .map_or(Value::Null, |option| option_json(base, api, 10_100, option, SEVERITIES)),
             "customfield_10031" => {
                 if extra.platforms.is_empty() {
                     Value::Null
@@ -263,12 +256,10 @@ impl Dataset {
             "customfield_10033" => json!(extra.customer_reference),
             "customfield_10034" => extra
                 .target_date
-                .map(|day| json!(format_date(day)))
-                .unwrap_or(Value::Null),
+                .map_or(Value::Null, |day| json!(format_date(day))),
             "customfield_10035" => extra
                 .team_option
-                .map(|option| option_json(base, api, 10_300, option, TEAM_OPTIONS))
-                .unwrap_or(Value::Null),
+                .map_or(Value::Null, |option| option_json(base, api, 10_300, option, TEAM_OPTIONS)),
             "customfield_10036" => json!(extra.team_text),
             "customfield_10037" => {
                 if extra.tags.is_empty() {

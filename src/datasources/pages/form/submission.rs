@@ -226,7 +226,7 @@ impl Submission {
             let visible: HashSet<&str> = catalog.projects.iter().map(|p| p.key.as_str()).collect();
             let missing: Vec<&str> = keys
                 .iter()
-                .map(|key| key.as_str())
+                .map(crate::datasources::domain::ProjectKey::as_str)
                 .filter(|key| !visible.contains(key))
                 .collect();
             if !missing.is_empty() {

@@ -115,7 +115,12 @@ fn a_complete_jql_form_becomes_a_definition_with_trimmed_values() {
     assert_eq!(definition.name.as_str(), "Sprint report");
     assert_eq!(definition.issues.jql(), "project = ALPHA");
     assert_eq!(definition.fields.as_slice(), ["customfield_1", "labels"]);
-    assert_eq!(submission.form_id().map(|id| id.as_str()), Some(FORM_ID));
+    assert_eq!(
+        submission
+            .form_id()
+            .map(crate::tokens::domain::FormId::as_str),
+        Some(FORM_ID)
+    );
     assert_eq!(submission.jql().as_deref(), Some("project = ALPHA"));
     // What the form shows again is what was typed, not the trimmed value.
     assert_eq!(submission.values.name, "  Sprint report ");
@@ -429,7 +434,9 @@ fn a_fresh_form_starts_with_projects_and_a_usable_form_id() {
         true,
     );
     assert_eq!(
-        submission.form_id().map(|id| id.as_str()),
+        submission
+            .form_id()
+            .map(crate::tokens::domain::FormId::as_str),
         Some(fresh.form_id.as_str())
     );
     assert!(submission.definition().is_some());
