@@ -1,5 +1,7 @@
 //! The export engine: reads a data source's issues from Jira as fast as Jira allows and hands
 //! them on in order, holding only a bounded window in memory whatever the size.
+//! One file (~750 lines) on purpose: the pager, the fetcher and the window between them are one
+//! state machine, and its invariants (order, memory bound, no row lost) are checked side by side.
 //!
 //! Two stages run at once:
 //! 1. the *pager* walks `POST /search/jql` with id-only pages of [`Tuning::id_page_size`]

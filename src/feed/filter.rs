@@ -2,6 +2,8 @@
 //! evaluated exactly on every streamed row. The tree is also what [`super::jql`] pushes into
 //! Jira, but Jira's answer is only ever a superset (minute-precision dates, case-insensitive
 //! names), so the exact predicate here is what makes a filtered feed correct.
+//! One file (~830 lines) on purpose: lexer, parser, column check and evaluator share one tree and
+//! its bounds, so every walk over it stays next to the limits that make it safe.
 //!
 //! Supported: `eq ne gt ge lt le`, `and or not`, parentheses, `contains`/`startswith`/`endswith`
 //! on text columns, and the literals `null true false`, numbers, `'text'` (with `''` for a
