@@ -235,17 +235,166 @@ impl FieldIds {
     }
 }
 
+/// A table a data source can export besides `Issues` (which every data source has). Each is
+/// one OData entity set and one CSV and JSON feed; see `crate::feed::tables` for their columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ExtraTable {
+    IssueChanges,
+    StatusPeriods,
+    TimeInStatus,
+    Worklogs,
+    Sprints,
+    IssueSprints,
+    Versions,
+    IssueFixVersions,
+    IssueAffectedVersions,
+    IssueLinks,
+    IssueLabels,
+    IssueComponents,
+    /// One table per selected multi-value custom field (`Issue<Column>Values`).
+    FieldValues,
+}
+
+impl ExtraTable {
+    /// Every extra table, in the order forms and connectors list them.
+    pub const ALL: [ExtraTable; 13] = [
+        Self::IssueChanges,
+        Self::StatusPeriods,
+        Self::TimeInStatus,
+        Self::Worklogs,
+        Self::Sprints,
+        Self::IssueSprints,
+        Self::Versions,
+        Self::IssueFixVersions,
+        Self::IssueAffectedVersions,
+        Self::IssueLinks,
+        Self::IssueLabels,
+        Self::IssueComponents,
+        Self::FieldValues,
+    ];
+
+    /// The stored and submitted name (also the entity set name, except for `FieldValues`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IssueChanges => "IssueChanges",
+            Self::StatusPeriods => "StatusPeriods",
+            Self::TimeInStatus => "TimeInStatus",
+            Self::Worklogs => "Worklogs",
+            Self::Sprints => "Sprints",
+            Self::IssueSprints => "IssueSprints",
+            Self::Versions => "Versions",
+            Self::IssueFixVersions => "IssueFixVersions",
+            Self::IssueAffectedVersions => "IssueAffectedVersions",
+            Self::IssueLinks => "IssueLinks",
+            Self::IssueLabels => "IssueLabels",
+            Self::IssueComponents => "IssueComponents",
+            Self::FieldValues => "FieldValues",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|table| table.as_str() == raw)
+    }
+
+    /// One line for the form and the data source page.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::IssueChanges => {
+                "Every change of every field, with the full history (one row per changed field)."
+            }
+            Self::StatusPeriods => {
+                "Each stay of an issue in a status: when it entered, when it left, for how long."
+            }
+            Self::TimeInStatus => "Total time and number of visits per issue and status.",
+            Self::Worklogs => "Every work log: who logged how much time, when, with its comment.",
+            Self::Sprints => {
+                "The sprints the issues have been in, with their dates, state and goal."
+            }
+            Self::IssueSprints => {
+                "Which issue was in which sprint (all sprints, not only the current one)."
+            }
+            Self::Versions => "The versions of the issues' projects, with release dates and flags.",
+            Self::IssueFixVersions => "Which issue is fixed in which version.",
+            Self::IssueAffectedVersions => "Which issue affects which version.",
+            Self::IssueLinks => "Links between issues (blocks, relates to…), in both directions.",
+            Self::IssueLabels => "One row per issue and label.",
+            Self::IssueComponents => "One row per issue and component.",
+            Self::FieldValues => {
+                "One table per selected multi-value custom field, one row per issue and value."
+            }
+        }
+    }
+}
+
+/// The extra tables a data source exports: distinct, in [`ExtraTable::ALL`] order. Empty (only
+/// `Issues`) is what data sources made before tables existed keep exporting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableSelection(Vec<ExtraTable>);
+
+impl TableSelection {
+    /// Submitted or stored names; anything that is not a table name is refused.
+    pub fn parse<S: AsRef<str>>(raw: &[S]) -> Result<Self, &'static str> {
+        let mut tables = Vec::with_capacity(raw.len());
+        for name in raw {
+            let table = ExtraTable::parse(name.as_ref().trim())
+                .ok_or("Pick tables from the list; one of them is not a table")?;
+            tables.push(table);
+        }
+        Ok(Self::from_tables(tables))
+    }
+
+    pub fn from_tables(mut tables: Vec<ExtraTable>) -> Self {
+        tables.sort_unstable();
+        tables.dedup();
+        Self(tables)
+    }
+
+    pub fn as_slice(&self) -> &[ExtraTable] {
+        &self.0
+    }
+
+    pub fn contains(&self, table: ExtraTable) -> bool {
+        self.0.contains(&table)
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.0.iter().map(|t| t.as_str().to_owned()).collect()
+    }
+}
+
 /// A complete, parsed data source, ready to be checked with Jira and stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataSourceDefinition {
     pub name: DataSourceName,
     pub issues: IssueSelection,
     pub fields: FieldIds,
+    pub tables: TableSelection,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_selections_are_distinct_known_names_in_list_order() {
+        let tables = TableSelection::parse(&["Worklogs", " IssueChanges ", "Worklogs"]).unwrap();
+        assert_eq!(tables.names(), ["IssueChanges", "Worklogs"]);
+        assert!(tables.contains(ExtraTable::Worklogs));
+        assert!(!tables.contains(ExtraTable::Sprints));
+        assert!(
+            TableSelection::parse(&["Issues"]).is_err(),
+            "Issues is always there"
+        );
+        assert!(
+            TableSelection::parse(&["worklogs"]).is_err(),
+            "names are exact"
+        );
+        let every: Vec<&str> = ExtraTable::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(
+            TableSelection::parse(&every).unwrap().as_slice(),
+            ExtraTable::ALL
+        );
+    }
 
     fn strings(values: &[&str]) -> Vec<String> {
         values.iter().map(|v| (*v).to_owned()).collect()

@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 
 use crate::audit::{self, Actor, AuditAction};
-use crate::datasources::domain::{DataSourceDefinition, IssueMode, MAX_DATA_SOURCES_PER_USER};
+use crate::datasources::domain::{
+    DataSourceDefinition, IssueMode, MAX_DATA_SOURCES_PER_USER, TableSelection,
+};
 use crate::db::Conn;
 use crate::db::schema::data_sources;
 use crate::error::AppError;
@@ -25,6 +27,7 @@ struct Row {
     fields: String,
     created_at: i64,
     updated_at: i64,
+    tables: String,
 }
 
 /// A stored data source, as its owner and the feeds see it.
@@ -40,6 +43,8 @@ pub struct DataSource {
     pub project_keys: Vec<String>,
     /// Jira field ids, in the user's order.
     pub fields: Vec<String>,
+    /// The tables exported besides `Issues`.
+    pub tables: TableSelection,
     /// Unix seconds.
     pub created_at: i64,
     pub updated_at: i64,
@@ -67,6 +72,8 @@ impl Row {
             mode,
             project_keys: json_list(&self.project_keys, "project_keys")?,
             fields: json_list(&self.fields, "fields")?,
+            tables: TableSelection::parse(&json_list(&self.tables, "tables")?)
+                .map_err(|e| AppError::internal(format!("stored data source tables: {e}")))?,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -150,6 +157,7 @@ pub fn create(
 ) -> Result<CreateOutcome, AppError> {
     let project_keys = to_json(&definition.issues.project_keys())?;
     let fields = to_json(definition.fields.as_slice())?;
+    let tables = to_json(&definition.tables.names())?;
     conn.immediate_transaction(|conn| {
         let earlier = owned_by(actor.tenant_id, actor.account_id.as_str())
             .filter(data_sources::form_id.eq(form_id.as_str()))
@@ -180,6 +188,7 @@ pub fn create(
                 data_sources::jql.eq(definition.issues.jql()),
                 data_sources::project_keys.eq(&project_keys),
                 data_sources::fields.eq(&fields),
+                data_sources::tables.eq(&tables),
                 data_sources::form_id.eq(Some(form_id.as_str())),
                 data_sources::created_at.eq(at),
                 data_sources::updated_at.eq(at),
@@ -216,6 +225,7 @@ pub fn update(
 ) -> Result<UpdateOutcome, AppError> {
     let project_keys = to_json(&definition.issues.project_keys())?;
     let fields = to_json(definition.fields.as_slice())?;
+    let tables = to_json(&definition.tables.names())?;
     conn.immediate_transaction(|conn| {
         if find_owned(conn, actor.tenant_id, actor.account_id.as_str(), id)?.is_none() {
             return Ok(UpdateOutcome::NotFound);
@@ -237,6 +247,7 @@ pub fn update(
             data_sources::jql.eq(definition.issues.jql()),
             data_sources::project_keys.eq(&project_keys),
             data_sources::fields.eq(&fields),
+            data_sources::tables.eq(&tables),
             data_sources::updated_at.eq(now.unix_timestamp()),
         ))
         .returning(Row::as_returning())

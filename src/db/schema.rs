@@ -80,5 +80,6 @@ diesel::table! {
         form_id -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        tables -> Text,
     }
 }

@@ -26,6 +26,7 @@ pub mod query;
 pub mod request;
 pub mod source;
 pub mod stream;
+pub mod tables;
 pub mod whoami;
 
 use cursor::CursorCodec;

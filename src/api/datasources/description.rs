@@ -106,7 +106,7 @@ pub fn describe(base_url: &str, data_source: &DataSource, columns: &ColumnSet) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::datasources::domain::IssueMode;
+    use crate::datasources::domain::{IssueMode, TableSelection};
 
     fn data_source() -> DataSource {
         DataSource {
@@ -116,6 +116,7 @@ mod tests {
             mode: IssueMode::Jql,
             project_keys: vec![],
             fields: vec![],
+            tables: TableSelection::default(),
             created_at: 0,
             updated_at: 0,
         }

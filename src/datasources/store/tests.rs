@@ -1,5 +1,5 @@
 use super::*;
-use crate::datasources::domain::{DataSourceName, FieldIds, IssueSelection, Jql};
+use crate::datasources::domain::{DataSourceName, FieldIds, IssueSelection, Jql, TableSelection};
 use crate::db::test_support::{install_tenant, test_db};
 use crate::ids::AccountId;
 use time::macros::datetime;
@@ -23,6 +23,7 @@ fn by_jql(name: &str, jql: &str) -> DataSourceDefinition {
         name: DataSourceName::parse(name).unwrap(),
         issues: IssueSelection::Jql(Jql::parse(jql).unwrap()),
         fields: FieldIds::parse(&strings(&["summary", "status"])).unwrap(),
+        tables: TableSelection::default(),
     }
 }
 
@@ -31,6 +32,7 @@ fn by_projects(name: &str, keys: &[&str]) -> DataSourceDefinition {
         name: DataSourceName::parse(name).unwrap(),
         issues: IssueSelection::projects(&strings(keys)).unwrap(),
         fields: FieldIds::parse(&strings(&["customfield_10020", "summary"])).unwrap(),
+        tables: TableSelection::parse(&["Worklogs", "IssueChanges", "Worklogs"]).unwrap(),
     }
 }
 
@@ -58,6 +60,11 @@ fn a_created_data_source_is_found_by_its_owner_as_stored() {
     assert_eq!(source.mode, IssueMode::Projects);
     assert_eq!(source.project_keys, strings(&["ALPHA", "OPS"]));
     assert_eq!(source.fields, strings(&["customfield_10020", "summary"]));
+    // Distinct, in the order forms list them.
+    assert_eq!(
+        source.tables.names(),
+        strings(&["IssueChanges", "Worklogs"])
+    );
     assert_eq!(source.created_at, NOW.unix_timestamp());
     assert_eq!(source.updated_at, NOW.unix_timestamp());
     assert_eq!(

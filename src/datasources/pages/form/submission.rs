@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use actix_web::http::StatusCode;
 
 use crate::datasources::domain::{
-    DataSourceDefinition, DataSourceName, FieldIds, IssueMode, IssueSelection, Jql,
+    DataSourceDefinition, DataSourceName, FieldIds, IssueMode, IssueSelection, Jql, TableSelection,
 };
 use crate::datasources::pages::{Banner, Catalog};
 use crate::datasources::store::DataSource;
@@ -29,6 +29,8 @@ pub(crate) struct FormValues {
     pub jql: String,
     pub projects: Vec<String>,
     pub fields: Vec<String>,
+    /// Names of the extra tables ticked (besides Issues).
+    pub tables: Vec<String>,
     /// The create form's one-time id; empty on the edit form.
     pub form_id: String,
 }
@@ -42,6 +44,7 @@ impl FormValues {
             jql: String::new(),
             projects: Vec::new(),
             fields: Vec::new(),
+            tables: Vec::new(),
             form_id: FormId::generate()?.as_str().to_owned(),
         })
     }
@@ -55,6 +58,7 @@ impl FormValues {
             jql: source.jql.clone(),
             projects: source.project_keys.clone(),
             fields: source.fields.clone(),
+            tables: source.tables.names(),
             form_id: String::new(),
         }
     }
@@ -68,6 +72,7 @@ pub(crate) struct FormErrors {
     pub jql: Option<String>,
     pub projects: Option<String>,
     pub fields: Option<String>,
+    pub tables: Option<String>,
 }
 
 impl FormErrors {
@@ -77,6 +82,7 @@ impl FormErrors {
             || self.jql.is_some()
             || self.projects.is_some()
             || self.fields.is_some()
+            || self.tables.is_some()
     }
 }
 
@@ -93,6 +99,7 @@ pub(crate) struct Submission {
     name: Option<DataSourceName>,
     issues: Option<IssueSelection>,
     fields: Option<FieldIds>,
+    tables: Option<TableSelection>,
     form_id: Option<FormId>,
 }
 
@@ -183,6 +190,20 @@ impl Submission {
             }
         };
 
+        let (tables, tables_typed) = match texts(form.all("tables")) {
+            Ok(values) => (
+                TableSelection::parse(&values)
+                    .map_err(|reason| errors.tables = Some(reason.to_owned()))
+                    .ok(),
+                values,
+            ),
+            Err(values) => {
+                unreadable = true;
+                errors.tables = Some(NOT_UTF8.to_owned());
+                (None, values)
+            }
+        };
+
         let form_id = match form.field("form_id") {
             Field::Text(raw) => FormId::parse(&raw).ok(),
             Field::Missing | Field::NotUtf8 { .. } => None,
@@ -200,6 +221,7 @@ impl Submission {
                 jql: jql_field.typed().to_owned(),
                 projects,
                 fields: fields_typed,
+                tables: tables_typed,
                 form_id: form_id
                     .as_ref()
                     .map(|id| id.as_str().to_owned())
@@ -211,6 +233,7 @@ impl Submission {
             name,
             issues,
             fields,
+            tables,
             form_id,
         }
     }
@@ -273,6 +296,7 @@ impl Submission {
             name: self.name.clone()?,
             issues: self.issues.clone()?,
             fields: self.fields.clone()?,
+            tables: self.tables.clone()?,
         })
     }
 

@@ -84,6 +84,7 @@ fn stored(mode: IssueMode, jql: &str, projects: &[&str], fields: &[&str]) -> Dat
         mode,
         project_keys: projects.iter().map(|p| (*p).to_owned()).collect(),
         fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+        tables: crate::datasources::domain::TableSelection::default(),
         created_at: 0,
         updated_at: 0,
     }
