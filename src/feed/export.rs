@@ -89,8 +89,99 @@ pub struct JqlVariant {
 pub struct Resume {
     pub page_token: Option<String>,
     pub offset: u32,
+    /// Rows of the issue at `offset` already handed on (tables with several rows per issue),
+    /// counted before the filter, in the table's row order for that issue.
+    pub within: u32,
     /// Index of the [`JqlVariant`] the export runs.
     pub variant: u8,
+}
+
+/// A boxed future, for [`TableRows`] (which the engine holds as a trait object).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What an export turns each batch of issue ids into: the rows of one table. `Issues` is one
+/// row per issue from `issue/bulkfetch` ([`IssueRows`]); the other tables read more per batch
+/// (change histories, worklogs…) and may give an issue many rows or none.
+pub trait TableRows: Send + Sync {
+    /// For each id of `ids`, in order, the rows of that issue with every computed cell (in the
+    /// order the filter was compiled for); empty for an issue Jira did not return.
+    fn read<'a>(
+        &'a self,
+        jira: &'a JiraClient,
+        site: &'a JiraSite,
+        creds: &'a JiraCredentials,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Vec<Row>>, JiraError>>;
+
+    /// The cells handed on, from a computed row.
+    fn output(&self, row: Row) -> Row;
+}
+
+/// The `Issues` table: the data source's columns, one row per issue.
+#[derive(Debug)]
+pub struct IssueRows {
+    /// The output columns first, then any the filter needs.
+    pub columns: Arc<ColumnSet>,
+    /// How many leading columns are handed on.
+    pub output_columns: usize,
+    fields: Vec<String>,
+}
+
+impl IssueRows {
+    pub fn new(columns: Arc<ColumnSet>, output_columns: usize) -> Self {
+        let fields = columns.jira_fields();
+        Self {
+            columns,
+            output_columns,
+            fields,
+        }
+    }
+}
+
+impl TableRows for IssueRows {
+    fn read<'a>(
+        &'a self,
+        jira: &'a JiraClient,
+        site: &'a JiraSite,
+        creds: &'a JiraCredentials,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Vec<Row>>, JiraError>> {
+        Box::pin(async move {
+            let issues = jira.bulk_fetch(site, creds, ids, &self.fields).await?;
+            let mut by_id = issues_by_id(issues);
+            // Issues deleted or hidden since the search are left out; Jira neither returns nor
+            // lists them (the client has already re-requested its `issueErrors`).
+            Ok(ids
+                .iter()
+                .map(|id| {
+                    by_id
+                        .remove(id)
+                        .map(|issue| vec![self.columns.row(&issue)])
+                        .unwrap_or_default()
+                })
+                .collect())
+        })
+    }
+
+    fn output(&self, mut row: Row) -> Row {
+        row.truncate(self.output_columns);
+        row
+    }
+}
+
+/// Issues keyed by their id (a string in the spec; a number is tolerated).
+pub fn issues_by_id(issues: Vec<Value>) -> HashMap<String, Value> {
+    issues
+        .into_iter()
+        .filter_map(|issue| {
+            let id = match issue.get("id") {
+                Some(Value::String(id)) => id.clone(),
+                Some(Value::Number(id)) => id.to_string(),
+                _ => return None,
+            };
+            Some((id, issue))
+        })
+        .collect()
 }
 
 /// Everything one export needs.
@@ -101,10 +192,9 @@ pub struct ExportPlan {
     /// Tried in order; a later variant is used only if Jira refuses an earlier one with a 400
     /// on the first page (e.g. a status name the site does not have).
     pub variants: Vec<JqlVariant>,
-    /// The columns computed per issue: the output columns first, then any the filter needs.
-    pub columns: Arc<ColumnSet>,
-    /// How many leading columns are handed on.
-    pub output_columns: usize,
+    /// What each batch of ids becomes.
+    pub rows: Arc<dyn TableRows>,
+    /// Applied to every computed row.
     pub filter: Option<Arc<Predicate>>,
     /// `None`: from the beginning.
     pub start: Option<Resume>,
@@ -119,7 +209,6 @@ impl std::fmt::Debug for ExportPlan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExportPlan")
             .field("variants", &self.variants.len())
-            .field("columns", &self.columns.len())
             .field("start", &self.start)
             .field("skip", &self.skip)
             .field("limit", &self.limit)
@@ -236,9 +325,9 @@ pub async fn count(jira: &JiraClient, plan: &ExportPlan) -> Result<(u64, CallSta
     plan.start = Some(Resume {
         page_token: None,
         offset: 0,
+        within: 0,
         variant,
     });
-    plan.output_columns = 0;
     let (tx, mut rx) = mpsc::channel(plan.tuning.out_buffer.max(1));
     let exporting = jira.with_fresh_stats();
     let task = AbortOnDrop(tokio::spawn({
@@ -297,12 +386,14 @@ struct PageInfo {
 }
 
 impl PageInfo {
-    /// Where to resume after the id at `offset - 1`; `None` at the very end.
-    fn resume_at(&self, offset: u32) -> Option<Resume> {
+    /// Where to resume: at the id at `offset`, after `within` of its rows (`within` 0: after
+    /// the id at `offset - 1`); `None` at the very end.
+    fn resume_at(&self, offset: u32, within: u32) -> Option<Resume> {
         if offset < self.len {
             return Some(Resume {
                 page_token: self.token.clone(),
                 offset,
+                within,
                 variant: self.variant,
             });
         }
@@ -312,6 +403,7 @@ impl PageInfo {
         self.next_token.as_ref().map(|token| Resume {
             page_token: Some(token.clone()),
             offset: 0,
+            within: 0,
             variant: self.variant,
         })
     }
@@ -322,6 +414,8 @@ struct Batch {
     page: Arc<PageInfo>,
     /// Offset in the page of `ids[0]`.
     first_offset: u32,
+    /// Rows of `ids[0]` already handed on before (when resuming inside an issue).
+    first_within: u32,
     ids: Vec<String>,
 }
 
@@ -418,6 +512,8 @@ async fn pager(
     let (variant, mut page) = first;
     let mut token = plan.start.as_ref().and_then(|r| r.page_token.clone());
     let mut offset = plan.start.as_ref().map_or(0, |r| r.offset) as usize;
+    // Rows of the issue at `offset` already handed on: applies to the first batch only.
+    let mut within = plan.start.as_ref().map_or(0, |r| r.within);
     for _ in 0..MAX_ID_PAGES {
         let len = u32::try_from(page.ids.len()).unwrap_or(u32::MAX);
         let info = Arc::new(PageInfo {
@@ -439,6 +535,7 @@ async fn pager(
             let batch = Batch {
                 page: Arc::clone(&info),
                 first_offset: u32::try_from(position).unwrap_or(u32::MAX),
+                first_within: std::mem::take(&mut within),
                 ids: chunk.iter_mut().map(std::mem::take).collect(),
             };
             position += batch.ids.len();
@@ -470,60 +567,58 @@ async fn pager(
         .await;
 }
 
-/// Rows of one batch that passed the filter, with the page offset *after* each.
+/// Rows of one batch that passed the filter, each with where to resume *after* it (offset of
+/// the issue it belongs to or the next one, and rows of that issue already handed on).
 struct FetchedBatch {
     page: Arc<PageInfo>,
-    rows: Vec<(Row, u32)>,
+    rows: Vec<(Row, u32, u32)>,
     stats: CallStats,
 }
 
 struct FetchJob {
     jira: JiraClient,
     plan: Arc<ExportPlan>,
-    fields: Arc<Vec<String>>,
 }
 
+type BatchRows = Vec<(Row, u32, u32)>;
+
 impl FetchJob {
-    async fn fetch(&self, batch: &Batch) -> (Result<Vec<(Row, u32)>, JiraError>, CallStats) {
+    async fn fetch(&self, batch: &Batch) -> (Result<BatchRows, JiraError>, CallStats) {
         let own = self.jira.with_fresh_stats();
-        let result = own
-            .bulk_fetch(&self.plan.site, &self.plan.creds, &batch.ids, &self.fields)
+        let plan = &self.plan;
+        let result = plan
+            .rows
+            .read(&own, &plan.site, &plan.creds, &batch.ids)
             .await;
         let stats = own.stats();
-        let issues = match result {
-            Ok(issues) => issues,
+        let per_issue = match result {
+            Ok(per_issue) => per_issue,
             Err(err) => return (Err(err), stats),
         };
-        let mut by_id: HashMap<String, Value> = issues
-            .into_iter()
-            .filter_map(|issue| {
-                let id = match issue.get("id") {
-                    Some(Value::String(id)) => id.clone(),
-                    Some(Value::Number(id)) => id.to_string(),
-                    _ => return None,
-                };
-                Some((id, issue))
-            })
-            .collect();
-        let plan = &self.plan;
         let mut rows = Vec::with_capacity(batch.ids.len());
-        for (i, id) in batch.ids.iter().enumerate() {
-            // Issues deleted or hidden since the search are left out; Jira neither returns nor
-            // lists them (the client has already re-requested its `issueErrors`).
-            let Some(issue) = by_id.remove(id) else {
-                continue;
-            };
-            let mut row = plan.columns.row(&issue);
-            if plan
-                .filter
-                .as_ref()
-                .is_some_and(|filter| !filter.matches(&row))
-            {
-                continue;
+        for (i, issue_rows) in per_issue.into_iter().enumerate() {
+            let offset = batch.first_offset + u32::try_from(i).unwrap_or(u32::MAX);
+            let skip = if i == 0 { batch.first_within } else { 0 };
+            let count = issue_rows.len();
+            for (k, row) in issue_rows.into_iter().enumerate() {
+                let k = u32::try_from(k).unwrap_or(u32::MAX);
+                if k < skip {
+                    continue;
+                }
+                if plan
+                    .filter
+                    .as_ref()
+                    .is_some_and(|filter| !filter.matches(&row))
+                {
+                    continue;
+                }
+                let resume = if k as usize + 1 >= count {
+                    (offset + 1, 0)
+                } else {
+                    (offset, k + 1)
+                };
+                rows.push((plan.rows.output(row), resume.0, resume.1));
             }
-            row.truncate(plan.output_columns);
-            let offset = batch.first_offset + u32::try_from(i).unwrap_or(u32::MAX) + 1;
-            rows.push((row, offset));
         }
         (Ok(rows), stats)
     }
@@ -579,7 +674,6 @@ impl Fetcher {
         let job = Arc::new(FetchJob {
             jira: self.jira.clone(),
             plan: Arc::clone(&self.plan),
-            fields: Arc::new(self.plan.columns.jira_fields()),
         });
         let (pager_tx, mut pager_rx) = mpsc::channel(self.plan.tuning.batch_buffer.max(1));
         // Ids can be skipped unseen only when every JQL variant is exactly the filter (which
@@ -640,7 +734,7 @@ impl Fetcher {
         row_skip: &mut u64,
     ) -> Result<Option<Outcome>, Stop> {
         let mut rows = Vec::with_capacity(fetched.rows.len());
-        for (row, offset) in fetched.rows {
+        for (row, offset, within) in fetched.rows {
             if *row_skip > 0 {
                 *row_skip -= 1;
                 continue;
@@ -649,7 +743,7 @@ impl Fetcher {
             self.emitted += 1;
             if self.plan.limit.is_some_and(|limit| self.emitted >= limit) {
                 self.send(ExportEvent::Rows(rows)).await?;
-                let resume = fetched.page.resume_at(offset);
+                let resume = fetched.page.resume_at(offset, within);
                 return self.finish(Some(resume)).await.map(Some);
             }
         }
