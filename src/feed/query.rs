@@ -251,7 +251,7 @@ fn parse_order_by(raw: &str) -> Result<Vec<(String, bool)>, FeedError> {
         .collect()
 }
 
-fn filter_error(err: FilterError) -> FeedError {
+pub(crate) fn filter_error(err: FilterError) -> FeedError {
     match err {
         FilterError::NotImplemented(message) => FeedError::not_implemented(message),
         other => FeedError::bad_request(other.to_string()),

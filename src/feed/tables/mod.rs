@@ -2,6 +2,7 @@
 //! Jira. Every table has the same-named key columns (`IssueId`, `SprintId`, `VersionId`…), so a
 //! BI tool relates them on load. [`rows`] turns Jira's JSON into rows (pure, tested beside it).
 
+pub mod query;
 pub mod rows;
 
 use super::columns::EdmType;
