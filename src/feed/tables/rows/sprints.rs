@@ -129,10 +129,8 @@ fn parse_legacy(text: &str) -> Option<Value> {
             continue;
         }
         let (name, value) = match key {
-            "id" | "rapidViewId" => (
-                if key == "id" { "id" } else { "boardId" },
-                Value::from(value.parse::<i64>().ok()?),
-            ),
+            "id" => ("id", Value::from(value.parse::<i64>().ok()?)),
+            "rapidViewId" => ("boardId", Value::from(value.parse::<i64>().ok()?)),
             "state" => ("state", Value::String(value.to_lowercase())),
             "name" | "goal" | "startDate" | "endDate" | "completeDate" => {
                 (key, Value::String(value))
