@@ -117,6 +117,17 @@ pub trait TableRows: Send + Sync {
     fn output(&self, row: Row) -> Row;
 }
 
+/// A table read in full before any row is handed on (sprints, versions: the distinct things the
+/// issues refer to, in the table's order). Bounded by what it refers to, not by the issues.
+pub trait Materialized: Send + Sync {
+    /// Every row, in the table's order, with every computed cell.
+    fn rows<'a>(
+        &'a self,
+        jira: &'a JiraClient,
+        plan: &'a ExportPlan,
+    ) -> BoxFuture<'a, Result<Vec<Row>, ExportError>>;
+}
+
 /// The `Issues` table: the data source's columns, one row per issue.
 #[derive(Debug)]
 pub struct IssueRows {
@@ -192,8 +203,11 @@ pub struct ExportPlan {
     /// Tried in order; a later variant is used only if Jira refuses an earlier one with a 400
     /// on the first page (e.g. a status name the site does not have).
     pub variants: Vec<JqlVariant>,
-    /// What each batch of ids becomes.
+    /// What each batch of ids becomes (and how a computed row is cut to the output).
     pub rows: Arc<dyn TableRows>,
+    /// For tables read in full: then `rows` only cuts rows to the output, and a resume point's
+    /// `offset` counts the rows already handed on.
+    pub materialized: Option<Arc<dyn Materialized>>,
     /// Applied to every computed row.
     pub filter: Option<Arc<Predicate>>,
     /// `None`: from the beginning.
@@ -277,6 +291,9 @@ pub async fn run(
     plan: ExportPlan,
     tx: mpsc::Sender<ExportEvent>,
 ) -> ExportSummary {
+    if let Some(table) = plan.materialized.clone() {
+        return run_materialized(jira, &plan, table.as_ref(), tx).await;
+    }
     let mut fetcher = Fetcher::new(jira, &plan, tx);
     let outcome = fetcher.run().await;
     let pager_stats = jira.stats();
@@ -300,6 +317,10 @@ pub async fn count(jira: &JiraClient, plan: &ExportPlan) -> Result<(u64, CallSta
     plan.skip = 0;
     plan.limit = None;
     let counting = jira.with_fresh_stats();
+    if let Some(table) = plan.materialized.clone() {
+        let rows = filtered(table.rows(&counting, &plan).await?, &plan);
+        return Ok((rows.len() as u64, counting.stats()));
+    }
     let (variant, first) = first_page(&counting, &plan, None).await?;
     let stats_of = |client: &JiraClient| client.stats();
     if plan.variants[usize::from(variant)].exact {
@@ -353,6 +374,79 @@ pub async fn count(jira: &JiraClient, plan: &ExportPlan) -> Result<(u64, CallSta
             retries: counted.retries + summary.jira.retries,
         },
     ))
+}
+
+/// The rows of a materialized table that pass the filter.
+fn filtered(rows: Vec<Row>, plan: &ExportPlan) -> Vec<Row> {
+    match &plan.filter {
+        None => rows,
+        Some(filter) => rows.into_iter().filter(|row| filter.matches(row)).collect(),
+    }
+}
+
+/// A materialized table: all rows, then the filter, the resume point, `$skip` and the limit.
+async fn run_materialized(
+    jira: &JiraClient,
+    plan: &ExportPlan,
+    table: &dyn Materialized,
+    tx: mpsc::Sender<ExportEvent>,
+) -> ExportSummary {
+    let own = jira.with_fresh_stats();
+    let mut summary = ExportSummary {
+        rows: 0,
+        jira: CallStats::default(),
+        outcome: Outcome::Complete,
+        variant: Some(0),
+    };
+    let rows = match table.rows(&own, plan).await {
+        Ok(rows) => filtered(rows, plan),
+        Err(err) => {
+            summary.jira = own.stats();
+            let _ = tx.send(ExportEvent::Failed(err.clone())).await;
+            summary.outcome = Outcome::Failed(err);
+            return summary;
+        }
+    };
+    summary.jira = own.stats();
+    let start = plan
+        .start
+        .as_ref()
+        .map_or(0, |resume| resume.offset as usize);
+    let first = start.saturating_add(usize::try_from(plan.skip).unwrap_or(usize::MAX));
+    let available = rows.len().saturating_sub(first);
+    let take = plan.limit.map_or(available, |limit| {
+        available.min(usize::try_from(limit).unwrap_or(usize::MAX))
+    });
+    let end = first.saturating_add(take);
+    let page: Vec<Row> = rows
+        .into_iter()
+        .skip(first)
+        .take(take)
+        .map(|row| plan.rows.output(row))
+        .collect();
+    summary.rows = page.len() as u64;
+    for chunk in page.chunks(1_000) {
+        if tx.send(ExportEvent::Rows(chunk.to_vec())).await.is_err() {
+            summary.outcome = Outcome::Cancelled;
+            return summary;
+        }
+    }
+    let total = first.saturating_add(available);
+    let resume = (plan.limit.is_some() && end < total).then(|| Resume {
+        page_token: None,
+        offset: u32::try_from(end).unwrap_or(u32::MAX),
+        within: 0,
+        variant: 0,
+    });
+    summary.outcome = if resume.is_some() {
+        Outcome::Paused
+    } else {
+        Outcome::Complete
+    };
+    if tx.send(ExportEvent::End(resume)).await.is_err() {
+        summary.outcome = Outcome::Cancelled;
+    }
+    summary
 }
 
 // ---------------------------------------------------------------------------------------------

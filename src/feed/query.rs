@@ -361,6 +361,7 @@ impl Prepared {
                 Arc::clone(&self.computed),
                 self.output.len(),
             )),
+            materialized: None,
             filter: self.filter.clone(),
             start,
             skip,

@@ -102,6 +102,7 @@ impl Setup {
                 Arc::new(self.columns.clone()),
                 self.columns.len(),
             )),
+            materialized: None,
             filter: expr.map(|e| Arc::new(e.compile(&self.columns).expect("compiles"))),
             start: None,
             skip: 0,

@@ -11,7 +11,8 @@ use super::transport::Call;
 use super::wire::{
     PATH_CHANGELOG_BULK, PATH_ISSUE_WORKLOG, PATH_PROJECT_VERSIONS, PATH_SPRINT, PATH_STATUSES,
 };
-use super::{JiraClient, JiraCredentials, JiraError, JiraSite};
+use super::domain::{JiraCredentials, JiraError, JiraSite};
+use super::transport::JiraClient;
 
 /// Jira accepts at most this many issues per `changelog/bulkfetch` call.
 pub const CHANGELOG_MAX_ISSUES: usize = 1_000;

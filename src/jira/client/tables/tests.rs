@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::super::mock::{MockJira, client, creds, ok_json};
 use super::*;
+use crate::jira::client::JiraError;
 
 fn ids(values: &[&str]) -> Vec<String> {
     values.iter().map(|v| (*v).to_owned()).collect()
