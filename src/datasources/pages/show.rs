@@ -364,4 +364,41 @@ mod tests {
                 .contains("UrlFetchApp.fetch('https://bi.example.com/connector/feed/7/csv'")
         );
     }
+
+    #[test]
+    fn the_page_lists_issues_then_the_chosen_tables_with_their_three_urls() {
+        let source = DataSource {
+            id: 7,
+            name: "Report".to_owned(),
+            jql: "project = ALPHA".to_owned(),
+            mode: IssueMode::Jql,
+            project_keys: Vec::new(),
+            fields: Vec::new(),
+            tables: crate::datasources::domain::TableSelection::parse(&["Worklogs", "Sprints"])
+                .unwrap(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let tables = TableFeed::list("https://bi.example.com", &source);
+        let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["Issues", "Worklogs", "Sprints"]);
+        let worklogs: Vec<(&str, &str)> = tables[1]
+            .links
+            .iter()
+            .map(|link| (link.kind, link.url.as_str()))
+            .collect();
+        assert_eq!(
+            worklogs,
+            [
+                ("odata", "https://bi.example.com/feed/7/odata/Worklogs"),
+                ("csv", "https://bi.example.com/feed/7/csv/Worklogs"),
+                ("json", "https://bi.example.com/feed/7/json/Worklogs"),
+            ]
+        );
+        assert_eq!(
+            tables[0].links[1].url, "https://bi.example.com/feed/7/csv",
+            "Issues keeps its URLs"
+        );
+        assert!(tables.iter().all(|t| !t.description.is_empty()));
+    }
 }
