@@ -77,6 +77,8 @@ pub struct TableInfo {
 
 /// The one table every data source has.
 pub const ISSUES: &str = "Issues";
+/// What a row of [`ISSUES`] is, for the form and the data source page.
+pub const ISSUES_DESCRIPTION: &str = "One row per issue, with the data source's fields.";
 
 /// The tables `data_source` exports, `Issues` first, then the chosen ones in
 /// [`ExtraTable::ALL`] order; `FieldValues` stands for one table per multi-value column named
@@ -84,7 +86,7 @@ pub const ISSUES: &str = "Issues";
 pub fn list(data_source: &DataSource, value_tables: &[String]) -> Vec<TableInfo> {
     let mut tables = vec![TableInfo {
         name: ISSUES.to_owned(),
-        description: "One row per issue, with the data source's fields.",
+        description: ISSUES_DESCRIPTION,
         choice: None,
     }];
     for &table in data_source.tables.as_slice() {
