@@ -99,10 +99,10 @@ pub(crate) struct TableFeed {
 
 impl TableFeed {
     /// Every table `source` exports, `Issues` first, with its absolute URLs.
-    pub(crate) fn list(base_url: &str, source: &DataSource) -> Vec<Self> {
-        // No multi-value field tables yet: their names come from the export engine's columns,
-        // which does not list them yet, so `FieldValues` adds no table here for now.
-        tables::list(source, &[])
+    /// `value_tables` names the multi-value field tables (`FieldValues`), which only the site's
+    /// fields can tell.
+    pub(crate) fn list(base_url: &str, source: &DataSource, value_tables: &[String]) -> Vec<Self> {
+        tables::list(source, value_tables)
             .into_iter()
             .map(|table| {
                 let urls = TableUrls::new(base_url, source.id, &table.name);
@@ -317,7 +317,18 @@ pub async fn show(
     };
     let base_url = state.settings.base_url_str();
     let urls = FeedUrls::new(&base_url, source.id);
-    let tables = TableFeed::list(&base_url, &source);
+    let value_tables: Vec<String> = from_jira
+        .site_fields
+        .as_deref()
+        .map(|fields| {
+            let columns = ColumnSet::build(fields, &source.fields);
+            tables::value_tables(&columns, fields)
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect()
+        })
+        .unwrap_or_default();
+    let tables = TableFeed::list(&base_url, &source, &value_tables);
     let layout = Layout::new(&state, &user, source.name.clone(), Nav::DataSources)?;
     let page = ShowPage {
         layout,
@@ -379,7 +390,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         };
-        let tables = TableFeed::list("https://bi.example.com", &source);
+        let tables = TableFeed::list("https://bi.example.com", &source, &[]);
         let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["Issues", "Worklogs", "Sprints"]);
         let worklogs: Vec<(&str, &str)> = tables[1]

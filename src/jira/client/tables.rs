@@ -7,12 +7,12 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::domain::{JiraCredentials, JiraError, JiraSite};
 use super::transport::Call;
+use super::transport::JiraClient;
 use super::wire::{
     PATH_CHANGELOG_BULK, PATH_ISSUE_WORKLOG, PATH_PROJECT_VERSIONS, PATH_SPRINT, PATH_STATUSES,
 };
-use super::domain::{JiraCredentials, JiraError, JiraSite};
-use super::transport::JiraClient;
 
 /// Jira accepts at most this many issues per `changelog/bulkfetch` call.
 pub const CHANGELOG_MAX_ISSUES: usize = 1_000;

@@ -4,7 +4,6 @@
 use serde_json::json;
 
 use super::super::mock::{MockJira, client, creds, ok_json};
-use super::*;
 use crate::jira::client::JiraError;
 
 fn ids(values: &[&str]) -> Vec<String> {
