@@ -14,7 +14,7 @@
 //! [`Tuning::out_buffer`] batches of rows, so a slow client slows Jira reads down instead of
 //! filling memory.
 //!
-//! Concurrency adapts (AIMD): it halves whenever a batch needed retries (429 or 5xx; the client
+//! Concurrency adapts (AIMD, from 8 up to [`MAX_CONCURRENCY`]): it halves whenever a batch needed retries (429 or 5xx; the client
 //! honours `Retry-After`) and grows by one after a run of clean batches. A batch that is still
 //! throttled after the client's retries is tried again at concurrency 1 after a pause, a few
 //! times, before the export fails. Any other failure ends the export with [`ExportEvent::Failed`]:
@@ -42,7 +42,17 @@ use crate::jira::client::{
 /// A guard against a Jira that never ends its paging (10,000 × 5,000 = 50 million ids).
 const MAX_ID_PAGES: usize = 10_000;
 
-/// Knobs of the engine; the defaults follow Atlassian's guidance (4–8 parallel reads).
+/// The most batches read at once. Atlassian publishes no number for the burst limits that
+/// govern API-token traffic (per tenant, endpoint and method, per second), only the guidance to
+/// read with "around 4–8" in parallel. The engine starts at 8 and earns its way up one step per
+/// `2 × concurrency` batches answered without a 429 or 5xx, to 12: half again the guidance, since
+/// the extra tables spread a batch over two or three endpoints (bulkfetch, changelog, worklogs),
+/// each with its own burst budget. The first throttled batch halves it, and `Retry-After` is
+/// honoured by the client, so a site that allows less is back within its budget at once.
+/// 12 × the 32 MiB body cap is also the worst-case memory of one export.
+pub const MAX_CONCURRENCY: usize = 12;
+
+/// Knobs of the engine; the defaults follow Atlassian's guidance (start at 8 parallel reads).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tuning {
     /// Ids per `search/jql` page (Jira allows 5,000 when only ids are requested).
@@ -67,7 +77,7 @@ impl Default for Tuning {
             id_page_size: 5_000,
             batch_size: BULK_FETCH_MAX_IDS,
             initial_concurrency: 8,
-            max_concurrency: 8,
+            max_concurrency: MAX_CONCURRENCY,
             batch_buffer: 100,
             out_buffer: 16,
             throttle_rounds: 3,
@@ -868,17 +878,12 @@ impl Fetcher {
 
     /// AIMD: halve on retries, grow by one after a run of clean batches.
     fn adapt(&mut self, stats: CallStats) {
-        let max = self.plan.tuning.max_concurrency.max(1);
-        if stats.retries > 0 {
-            self.concurrency = (self.concurrency / 2).max(1);
-            self.clean_streak = 0;
-        } else {
-            self.clean_streak += 1;
-            if self.clean_streak >= self.concurrency * 2 && self.concurrency < max {
-                self.concurrency += 1;
-                self.clean_streak = 0;
-            }
-        }
+        (self.concurrency, self.clean_streak) = next_concurrency(
+            self.concurrency,
+            self.clean_streak,
+            stats.retries > 0,
+            self.plan.tuning.max_concurrency,
+        );
     }
 
     /// A batch still throttled after the client's retries: try again alone, after a pause.
@@ -916,6 +921,21 @@ impl Fetcher {
             }
         }
         Err(Stop::Failed(ExportError::Jira(last)))
+    }
+}
+
+/// The concurrency and clean streak after a batch: halved (at least 1) when it needed retries,
+/// one more after `2 × concurrency` clean batches in a row, never above `max`.
+fn next_concurrency(current: usize, streak: usize, retried: bool, max: usize) -> (usize, usize) {
+    let max = max.max(1);
+    if retried {
+        return ((current / 2).max(1), 0);
+    }
+    let streak = streak + 1;
+    if streak >= current * 2 && current < max {
+        (current + 1, 0)
+    } else {
+        (current.min(max), streak)
     }
 }
 

@@ -183,7 +183,8 @@ async fn a_full_export_equals_the_data_set_row_for_row_in_order() {
     );
     assert_eq!(got.summary.jira.requests, 18 + 141);
     assert!(stats.max_concurrent_rest > 1, "bulk fetches overlap");
-    assert!(stats.max_concurrent_rest <= 8 + 1);
+    // The pager's search may overlap the bulk fetches.
+    assert!(stats.max_concurrent_rest <= MAX_CONCURRENCY as u64 + 1);
 }
 
 #[tokio::test]
@@ -445,4 +446,30 @@ async fn tables_with_many_rows_per_issue_resume_inside_an_issue_without_loss_or_
     }
     assert_eq!(all, whole.rows);
     assert!(inside > 10, "pages ended inside an issue {inside} times");
+}
+
+#[test]
+fn concurrency_grows_while_jira_keeps_up_and_halves_when_it_throttles() {
+    let mut state = (8, 0);
+    let mut steps = Vec::new();
+    for _ in 0..200 {
+        state = next_concurrency(state.0, state.1, false, MAX_CONCURRENCY);
+        steps.push(state.0);
+    }
+    // One more after 2 × c clean batches: 8 → 9 after 16, → 10 after 18 more, …
+    assert_eq!(steps[14], 8);
+    assert_eq!(steps[15], 9);
+    assert_eq!(steps[15 + 18], 10);
+    assert_eq!(
+        *steps.last().unwrap(),
+        MAX_CONCURRENCY,
+        "never above the ceiling"
+    );
+    assert_eq!(next_concurrency(12, 5, true, MAX_CONCURRENCY), (6, 0));
+    assert_eq!(next_concurrency(1, 0, true, MAX_CONCURRENCY), (1, 0));
+    assert_eq!(
+        next_concurrency(3, 0, false, 1),
+        (1, 1),
+        "a lower ceiling wins"
+    );
 }

@@ -143,7 +143,7 @@ impl Default for JiraClientConfig {
 /// * anything else (`myself`, `approximate-count`, a page of 100 projects, a 400's error list):
 ///   a few KB to ~200 KB → **4 MiB**.
 ///
-/// The bound on memory per export is therefore `max_concurrency × issues` (8 × 32 MiB) in the
+/// The bound on memory per export is therefore `max_concurrency × issues` (12 × 32 MiB) in the
 /// worst case; typical pages are a hundredth of that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyLimits {
