@@ -10,10 +10,12 @@
 mod calendar;
 mod catalogue;
 mod generator;
+mod history;
 mod rendering;
 mod rng;
 #[cfg(test)]
 pub(crate) mod tests;
+mod worklogs;
 
 use serde_json::Value;
 
@@ -29,7 +31,9 @@ pub(crate) use catalogue::{
 };
 pub(crate) use generator::IssueCore;
 use generator::project_and_number;
+pub(crate) use history::Change;
 use rng::mix;
+pub(crate) use worklogs::Worklog;
 
 /// One site's issues.
 #[derive(Debug)]
