@@ -15,6 +15,8 @@ mod rendering;
 mod rng;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_history;
 mod worklogs;
 
 use serde_json::Value;
@@ -27,7 +29,7 @@ pub(crate) use calendar::{format_datetime, parse_date};
 use catalogue::CYCLE;
 pub use catalogue::{ApiVersion, FIRST_ISSUE_ID, ProjectDef};
 pub(crate) use catalogue::{
-    CATEGORIES, ISSUE_TYPES, LABELS, PRIORITIES, PROJECTS, RESOLUTIONS, STATUSES,
+    CATEGORIES, ISSUE_TYPES, LABELS, PRIORITIES, PROJECTS, RESOLUTIONS, STATUS_RENAME, STATUSES,
 };
 pub(crate) use generator::IssueCore;
 use generator::project_and_number;
