@@ -297,6 +297,6 @@ fn jira_emulator_instant(text: &str) -> i64 {
         text.to_owned()
     };
     time::OffsetDateTime::parse(&normalised, &time::format_description::well_known::Rfc3339)
-        .map(|at| at.unix_timestamp())
         .unwrap_or_else(|err| panic!("{text}: {err}"))
+        .unix_timestamp()
 }
