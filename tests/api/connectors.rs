@@ -15,6 +15,8 @@ use crate::support::feed::{
     same_value,
 };
 
+mod tables;
+
 const JQL: &str = "project in (ALPHA, BETA, OPS, DATA)";
 const LOOKER: &str = "connectors/looker-studio";
 const SHEETS: &str = "connectors/google-sheets";
