@@ -87,6 +87,15 @@ pub struct FaultConfig {
     /// How many times each of those issues is answered as an issue error before it is returned
     /// normally; `None` = every time (the issue can never be fetched while the knob is on).
     pub issue_errors_times: Option<u32>,
+    /// Only REST requests whose path starts with this (e.g. `/rest/agile/` or
+    /// `/rest/api/3/project/ALPHA/version`) count towards, and get, the "every Nth" faults.
+    pub fault_path_prefix: Option<String>,
+    /// Sprint ids that `GET /rest/agile/1.0/sprint/{id}` (and `…/issue`) answer 404 for, as if
+    /// deleted, while issues and board lists still name them.
+    pub missing_sprints: Vec<u64>,
+    /// Serves issue links to issues in projects the caller cannot browse (Jira leaves them out),
+    /// so a client's own filtering can be tested.
+    pub leak_hidden_links: bool,
 }
 
 impl Default for FaultConfig {
@@ -103,6 +112,9 @@ impl Default for FaultConfig {
             stall_requests: false,
             issue_errors_percent: 0,
             issue_errors_times: None,
+            fault_path_prefix: None,
+            missing_sprints: Vec::new(),
+            leak_hidden_links: false,
         }
     }
 }

@@ -104,7 +104,10 @@ use tokio::task::JoinHandle;
 
 pub use clock::Clock;
 pub use config::{BinaryConfig, ConfigError, DatasetConfig, EmulatorConfig, FaultConfig};
-pub use dataset::{ApiVersion, Dataset, FIRST_ISSUE_ID, ProjectDef};
+pub use dataset::{
+    ApiVersion, BOARDS, BoardDef, Dataset, FIRST_ISSUE_ID, IssueLink, LINK_TYPES, LinkTypeDef,
+    ProjectDef, Sprint, SprintState, Version,
+};
 pub use directory::{Person, SiteInfo, UserInfo};
 pub use error::EmulatorError;
 pub use jql::JqlError;

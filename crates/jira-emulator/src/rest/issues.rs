@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::search::{names, schemas};
 use super::{RestError, api_version, parse_body};
 use crate::auth::JiraUser;
+use crate::dataset::hide_links;
 use crate::fields::{DefaultFields, FieldSelection};
 use crate::state::SiteCtx;
 
@@ -106,6 +107,9 @@ pub(crate) async fn bulkfetch(
             let mut issue = site
                 .dataset
                 .render(&site.dataset.core(index), &selection, version);
+            if !faults.leak_hidden_links {
+                hide_links(&mut issue, &hidden);
+            }
             if let Value::Object(map) = &mut issue {
                 if with_names {
                     map.insert("names".into(), names(&selection));
