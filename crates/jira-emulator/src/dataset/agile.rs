@@ -355,3 +355,103 @@ impl Dataset {
         (from, to.max(from))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::dataset::tests::alpha_dataset;
+
+    #[test]
+    fn every_sprint_in_an_issues_field_resolves_and_lists_the_issue() {
+        let dataset = alpha_dataset(3_000);
+        let mut carried = 0;
+        let mut in_sprints = 0;
+        for index in 0..dataset.len() {
+            let issue = dataset.issue(index).expect("issue");
+            let field = &issue["fields"]["customfield_10020"];
+            let Some(sprints) = field.as_array() else {
+                assert!(field.is_null());
+                continue;
+            };
+            in_sprints += 1;
+            carried += usize::from(sprints.len() > 1);
+            for entry in sprints {
+                let id = entry["id"].as_u64().expect("numeric id");
+                let sprint = Sprint::by_id(id).expect("the sprint exists");
+                assert_eq!(sprint.id(), id);
+                assert_eq!(entry["boardId"], json!(sprint.board.id));
+                assert!(entry.get("originBoardId").is_none());
+                assert_eq!(entry["state"], json!(sprint.state().as_str()));
+                assert_eq!(
+                    usize::from(sprint.board.project),
+                    usize::from(dataset.core(index).project)
+                );
+                assert!(
+                    dataset.sprint_issues(sprint).contains(&index),
+                    "{id} {index}"
+                );
+            }
+        }
+        assert!(in_sprints > 1_000, "{in_sprints}");
+        assert!(carried > 300, "{carried}");
+    }
+
+    #[test]
+    fn a_sprints_issue_list_is_exactly_the_issues_naming_it() {
+        let dataset = alpha_dataset(2_000);
+        for sprint in [
+            Sprint::by_id(101),
+            Sprint::by_id(130),
+            Sprint::by_id(155),
+            Sprint::by_id(510),
+            Sprint::by_id(453),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let expected: Vec<usize> = (0..dataset.len())
+                .filter(|&index| dataset.issue_sprints(index).contains(&sprint))
+                .collect();
+            assert_eq!(dataset.sprint_issues(sprint), expected, "{}", sprint.id());
+        }
+    }
+
+    #[test]
+    fn boards_have_closed_then_active_then_future_sprints() {
+        let mut ids = HashSet::new();
+        for board in BOARDS.iter().filter(|board| board.is_scrum()) {
+            let states: Vec<SprintState> = board.sprints().map(|sprint| sprint.state()).collect();
+            assert_eq!(states.len() as u64, SPRINTS_PER_BOARD);
+            let active = states
+                .iter()
+                .filter(|state| **state == SprintState::Active)
+                .count();
+            assert_eq!(active, 1, "{}", board.name);
+            assert!(states.windows(2).all(|pair| pair[0] as u8 <= pair[1] as u8));
+            for sprint in board.sprints() {
+                assert!(ids.insert(sprint.id()));
+                assert_eq!(Sprint::by_id(sprint.id()), Some(sprint));
+                let json = sprint.agile_json("http://x");
+                assert_eq!(json["originBoardId"], json!(board.id));
+                assert_eq!(
+                    json.get("completeDate").is_some(),
+                    sprint.state() == SprintState::Closed
+                );
+            }
+            // The far future sprints have no dates yet.
+            let last = board.sprints().last().expect("sprints");
+            assert!(last.agile_json("http://x").get("startDate").is_none());
+        }
+        let kanban = BOARDS
+            .iter()
+            .find(|board| !board.is_scrum())
+            .expect("kanban");
+        assert_eq!(kanban.board_type, "kanban");
+        assert_eq!(kanban.sprints().count(), 0);
+        assert_eq!(Sprint::by_id(301), None);
+        assert_eq!(Sprint::by_id(100), None);
+        assert_eq!(Sprint::by_id(156), None);
+    }
+}

@@ -232,3 +232,82 @@ pub(crate) fn link_visible(
         .iter()
         .any(|hidden| hidden.eq_ignore_ascii_case(project))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::dataset::tests::alpha_dataset;
+
+    #[test]
+    fn links_are_symmetric_with_one_id_on_both_issues() {
+        let dataset = alpha_dataset(2_000);
+        let mut seen: HashMap<u64, Vec<(usize, IssueLink)>> = HashMap::new();
+        for index in 0..dataset.len() {
+            for link in dataset.issue_links(index) {
+                assert_ne!(link.other, index);
+                seen.entry(link.id).or_default().push((index, link));
+            }
+        }
+        assert!(seen.len() > 500, "{} links", seen.len());
+        let mut types = HashMap::new();
+        let mut cross_project = 0;
+        for (id, sides) in &seen {
+            let [(a, from_a), (b, from_b)] = sides.as_slice() else {
+                panic!("link {id} is on {} issues", sides.len());
+            };
+            assert_eq!(from_a.other, *b);
+            assert_eq!(from_b.other, *a);
+            assert_eq!(from_a.link_type, from_b.link_type);
+            assert_ne!(from_a.other_is_outward, from_b.other_is_outward);
+            *types.entry(from_a.link_type.name).or_insert(0) += 1;
+            cross_project += usize::from(dataset.project_key(*a) != dataset.project_key(*b));
+            if matches!(from_a.link_type.name, "Cloners" | "Duplicate") {
+                assert_eq!(dataset.project_key(*a), dataset.project_key(*b));
+            }
+        }
+        assert_eq!(types.len(), LINK_TYPES.len());
+        assert!(cross_project > 100);
+    }
+
+    #[test]
+    fn the_issuelinks_field_names_each_side_and_hiding_drops_hidden_projects() {
+        let dataset = alpha_dataset(500);
+        let index = (0..500)
+            .find(|&index| {
+                let links = dataset.issue_links(index);
+                links.iter().any(|link| link.other_is_outward)
+                    && links.iter().any(|link| !link.other_is_outward)
+                    && links
+                        .iter()
+                        .any(|link| dataset.project_key(link.other) == Some("OPS"))
+            })
+            .expect("an issue with both kinds of link, one to OPS");
+        let mut issue = dataset.issue(index).expect("issue");
+        let field = issue["fields"]["issuelinks"]
+            .as_array()
+            .expect("links")
+            .clone();
+        assert_eq!(field.len(), dataset.issue_links(index).len());
+        for (entry, link) in field.iter().zip(dataset.issue_links(index)) {
+            assert_eq!(entry["id"], json!(link.id.to_string()));
+            let side = if link.other_is_outward {
+                "outwardIssue"
+            } else {
+                "inwardIssue"
+            };
+            assert_eq!(entry[side]["key"], json!(dataset.issue_key(link.other)));
+            assert!(entry[side]["fields"]["status"]["name"].is_string());
+        }
+        hide_links(&mut issue, &["OPS".to_owned()]);
+        let kept = issue["fields"]["issuelinks"].as_array().expect("links");
+        let expected = dataset
+            .issue_links(index)
+            .iter()
+            .filter(|link| link_visible(&dataset, link, &["OPS".to_owned()]))
+            .count();
+        assert_eq!(kept.len(), expected);
+        assert!(kept.len() < field.len());
+    }
+}

@@ -10,7 +10,7 @@ use super::catalogue::{ANCHOR_NOW_MS, PROJECTS, START_MS};
 use super::rng::Rng;
 
 /// `(versions, days between releases, minor versions per major)` of each project.
-const PLANS: [(usize, i64, usize); 4] = [(64, 11, 10), (14, 52, 4), (3, 240, 4), (9, 80, 4)];
+const PLANS: [(usize, i64, usize); 4] = [(64, 11, 10), (14, 52, 4), (5, 240, 4), (9, 80, 4)];
 /// Versions get ids `20000 + 1000 × project + sequence`.
 const FIRST_VERSION_ID: u64 = 20_000;
 
@@ -233,5 +233,62 @@ impl Dataset {
             .last()
             .into_iter()
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::tests::alpha_dataset;
+
+    #[test]
+    fn issues_reference_versions_of_their_own_project() {
+        let dataset = alpha_dataset(2_000);
+        let (mut fixed, mut affected) = (0, 0);
+        for index in 0..dataset.len() {
+            let project = dataset.core(index).project;
+            let issue = dataset.issue(index).expect("issue");
+            for (field, versions) in [
+                ("fixVersions", dataset.fix_versions(index)),
+                ("versions", dataset.affected_versions(index)),
+            ] {
+                let rendered = issue["fields"][field].as_array().expect("an array");
+                assert_eq!(rendered.len(), versions.len());
+                for (entry, version) in rendered.iter().zip(&versions) {
+                    assert_eq!(version.project, project);
+                    assert!(Version::of_project(project).any(|known| known == *version));
+                    assert_eq!(entry["id"], json!(version.id().to_string()));
+                    assert_eq!(Version::by_id(version.id()), Some(*version));
+                }
+            }
+            fixed += usize::from(!dataset.fix_versions(index).is_empty());
+            affected += usize::from(!dataset.affected_versions(index).is_empty());
+        }
+        assert!(fixed > 500 && affected > 100, "{fixed} {affected}");
+    }
+
+    #[test]
+    fn projects_have_every_kind_of_version() {
+        let alpha: Vec<Version> = Version::of_project(0).collect();
+        assert!(alpha.len() > 50);
+        for project in 0..PROJECTS.len() as u8 {
+            let versions: Vec<Version> = Version::of_project(project).collect();
+            assert!(versions.iter().any(Version::released));
+            assert!(
+                versions
+                    .iter()
+                    .any(|version| version.release_day().is_none())
+            );
+            assert!(versions.iter().any(|version| !version.released()));
+        }
+        assert!(alpha.iter().any(Version::archived));
+        assert!(alpha.iter().any(Version::overdue));
+        let overdue = alpha.iter().find(|version| version.overdue()).expect("one");
+        let json = overdue.json("http://x", 3);
+        assert_eq!(json["overdue"], json!(true));
+        assert_eq!(json["released"], json!(false));
+        assert_eq!(json["projectId"], json!(PROJECTS[0].id));
+        assert_eq!(user_date(START_MS / DAY_MS + 5), "6/Jan/2024");
+        assert_eq!(Version::by_id(20_064), None);
     }
 }
