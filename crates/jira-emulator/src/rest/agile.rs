@@ -61,11 +61,13 @@ fn board_visible(board: &BoardDef, hidden: &[String]) -> bool {
 
 /// The sprint `raw` names, if it exists, is not "deleted" by a fault, and the caller may see it.
 fn visible_sprint(ctx: &SiteCtx, raw: &str, hidden: &[String]) -> Result<Sprint, RestError> {
-    let id: u64 = raw.parse().map_err(|_| sprint_not_found())?;
-    let deleted = ctx.shared.faults.current().missing_sprints.contains(&id);
-    Sprint::by_id(id)
-        .filter(|sprint| !deleted && board_visible(sprint.board, hidden))
+    find_sprint(raw, hidden, &ctx.shared.faults.current().missing_sprints)
         .ok_or_else(sprint_not_found)
+}
+
+fn find_sprint(raw: &str, hidden: &[String], deleted: &[u64]) -> Option<Sprint> {
+    let id: u64 = raw.parse().ok()?;
+    Sprint::by_id(id).filter(|sprint| !deleted.contains(&id) && board_visible(sprint.board, hidden))
 }
 
 /// The `Board` bean.
@@ -292,4 +294,25 @@ async fn sprint_issues(
     .await
     .map_err(|_| RestError::internal())??;
     Ok(HttpResponse::Ok().json(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sprints_and_boards_of_hidden_projects_do_not_exist_for_the_caller() {
+        let nobody: [String; 0] = [];
+        let no_alpha = ["ALPHA".to_owned()];
+        assert!(find_sprint("101", &nobody, &[]).is_some());
+        assert!(find_sprint("101", &no_alpha, &[]).is_none());
+        assert!(find_sprint("501", &no_alpha, &[]).is_none());
+        assert!(find_sprint("201", &no_alpha, &[]).is_some());
+        assert!(find_sprint("101", &nobody, &[101]).is_none());
+        assert!(find_sprint("x", &nobody, &[]).is_none());
+        assert!(find_sprint("999", &nobody, &[]).is_none());
+        assert!(visible_board("1", &no_alpha).is_err());
+        assert!(visible_board("2", &no_alpha).is_ok());
+        assert!(visible_board("-1", &nobody).is_err());
+    }
 }
