@@ -58,8 +58,13 @@
 //!   `<iframe id="app-frame">`); `GET /login.jsp`; `GET /atlassian-connect/all.js` (no-op `AP`).
 //! * `GET /connect-install-keys/<kid>`: PEM public key of the install tokens.
 //! * `/rest/api/{2,3}/`: `myself`, `search/jql` (GET, POST), `search/approximate-count`,
-//!   `issue/bulkfetch`, `field`, `project/search`; the removed `search` answers 410. Basic auth
+//!   `issue/bulkfetch`, `field`, `project/search`, `project/{key}/version` (paged) and
+//!   `/versions`, `issueLinkType`; the removed `search` answers 410. Basic auth
 //!   (`email:api_token`) is required; JQL support is described in `jql.rs` and `jql_eval.rs`.
+//! * `/rest/agile/1.0/`: `board`, `board/{id}`, `board/{id}/sprint`, `sprint/{id}`,
+//!   `sprint/{id}/issue`, with the same auth. Boards, sprints, versions and links are described
+//!   in `dataset/agile.rs`, `dataset/versions.rs` and `dataset/links.rs`; [`testing::SiteData`]
+//!   gives their ground truth.
 //! * `/_emulator/`: `POST install|uninstall|enable|disable` (form or `Accept: application/json`),
 //!   `GET|POST faults` (partial [`FaultConfig`] JSON), `GET stats`, `POST stats/reset`.
 //!

@@ -8,7 +8,9 @@
 use serde_json::Value;
 
 use crate::config::DatasetConfig;
-use crate::dataset::{BOARDS, Dataset, IssueLink, PROJECTS, Sprint, Version, link_visible};
+use crate::dataset::{
+    BOARDS, BoardDef, Dataset, IssueLink, PROJECTS, Sprint, Version, link_visible,
+};
 use crate::directory::{self, SiteInfo};
 use crate::jql::{JqlError, Query};
 
@@ -48,7 +50,7 @@ impl SiteData {
 
     /// Every sprint of every scrum board, in board then backlog order.
     pub fn sprints(&self) -> Vec<Sprint> {
-        BOARDS.iter().flat_map(|board| board.sprints()).collect()
+        BOARDS.iter().flat_map(BoardDef::sprints).collect()
     }
 
     /// The indices of the issues in sprint `id`, in rank order (empty if no such sprint).

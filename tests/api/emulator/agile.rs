@@ -314,7 +314,7 @@ async fn paging_boards_sprints_versions_and_sprint_issues_returns_every_item_onc
     let sprint_id = truth
         .sprints()
         .iter()
-        .map(|sprint| sprint.id())
+        .map(jira_emulator::Sprint::id)
         .max_by_key(|&id| truth.sprint_issues(id).len())
         .expect("sprints");
     let expected = truth.sprint_issues(sprint_id);

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::Dataset;
+use super::agile::Sprint;
 use super::calendar::{format_date, format_datetime};
 use super::catalogue::{
     ApiVersion, CATEGORIES, ISSUE_TYPES, LABELS, PLATFORMS, PRIORITIES, PROJECTS, RESOLUTIONS,
@@ -223,7 +224,7 @@ impl Dataset {
                 if sprints.is_empty() {
                     Value::Null
                 } else {
-                    Value::Array(sprints.iter().map(|sprint| sprint.field_json()).collect())
+                    Value::Array(sprints.iter().map(Sprint::field_json).collect())
                 }
             }
             "customfield_10030" => extra

@@ -54,7 +54,7 @@ impl Version {
     }
 
     pub fn description(&self) -> String {
-        if self.sequence % 4 == 0 {
+        if self.sequence.is_multiple_of(4) {
             String::new()
         } else {
             format!(

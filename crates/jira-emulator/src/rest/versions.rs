@@ -153,10 +153,11 @@ fn order(versions: &mut [Version], order_by: Option<&str>) -> Result<(), RestErr
         "name" => versions.sort_by_key(|version| version.name().to_lowercase()),
         "description" => versions.sort_by_key(|version| version.description().to_lowercase()),
         "releaseDate" => {
-            versions.sort_by_key(|version| (version.release_day().is_none(), version.release_day()))
+            versions
+                .sort_by_key(|version| (version.release_day().is_none(), version.release_day()));
         }
         "startDate" => {
-            versions.sort_by_key(|version| (version.start_day().is_none(), version.start_day()))
+            versions.sort_by_key(|version| (version.start_day().is_none(), version.start_day()));
         }
         _ => {
             return Err(RestError::bad_request(format!(
