@@ -2,6 +2,7 @@
 
 mod agile;
 mod conformance;
+mod history;
 mod lifecycle;
 mod rest;
 

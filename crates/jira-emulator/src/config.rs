@@ -87,9 +87,15 @@ pub struct FaultConfig {
     /// How many times each of those issues is answered as an issue error before it is returned
     /// normally; `None` = every time (the issue can never be fetched while the knob is on).
     pub issue_errors_times: Option<u32>,
-    /// Only REST requests whose path starts with this (e.g. `/rest/agile/` or
-    /// `/rest/api/3/project/ALPHA/version`) count towards, and get, the "every Nth" faults.
-    pub fault_path_prefix: Option<String>,
+    /// `changelog/bulkfetch` pages hold at most this many histories, still with a
+    /// `nextPageToken` while more follow: pages that end early, which the spec allows.
+    pub changelog_page_cap: Option<u32>,
+    /// `GET /issue/{id}/worklog` pages hold at most this many worklogs although more follow
+    /// (`total` says how many there are).
+    pub worklog_page_cap: Option<u32>,
+    /// Limits the "every Nth request" faults (and their count) to REST paths containing this
+    /// text, e.g. `changelog/bulkfetch` or `/worklog`.
+    pub fault_path_contains: Option<String>,
     /// Sprint ids that `GET /rest/agile/1.0/sprint/{id}` (and `…/issue`) answer 404 for, as if
     /// deleted, while issues and board lists still name them.
     pub missing_sprints: Vec<u64>,
@@ -112,7 +118,9 @@ impl Default for FaultConfig {
             stall_requests: false,
             issue_errors_percent: 0,
             issue_errors_times: None,
-            fault_path_prefix: None,
+            changelog_page_cap: None,
+            worklog_page_cap: None,
+            fault_path_contains: None,
             missing_sprints: Vec::new(),
             leak_hidden_links: false,
         }

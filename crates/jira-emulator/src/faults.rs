@@ -1,10 +1,12 @@
 //! Fault injection for `/rest/...`: latency, 429 rate limits, 5xx, dropped connections and
 //! oversized bodies, so
 //! the app's retry and back-off paths can be exercised against something that really fails.
-//! Also the one fault that is not an HTTP status: `issue/bulkfetch` answering some issues under
-//! `issueErrors` ("a retriable error or payload constraint" in the spec) while the call succeeds.
-//! The "every Nth" faults can be limited to one family of endpoints (`fault_path_prefix`, e.g.
-//! the agile API); deleted sprints and leaked hidden links are checked by their handlers.
+//! Also the faults that are not an HTTP status: `issue/bulkfetch` answering some issues under
+//! `issueErrors` ("a retriable error or payload constraint" in the spec) while the call succeeds,
+//! and changelog or worklog pages shorter than asked although more follow (applied by those
+//! endpoints). `fault_path_contains` aims the every-Nth faults at one endpoint.
+//! Deleted sprints (`missing_sprints`) and leaked hidden links (`leak_hidden_links`) are
+//! applied by the agile and issue handlers.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -162,11 +164,11 @@ pub(crate) async fn rest_faults(
     if config.stall_requests {
         shared.faults.wait_while_stalled().await;
     }
-    let in_scope = config
-        .fault_path_prefix
+    let counted = config
+        .fault_path_contains
         .as_deref()
-        .is_none_or(|prefix| request.path().starts_with(prefix));
-    let fault = if in_scope {
+        .is_none_or(|part| request.path().contains(part));
+    let fault = if counted {
         shared.faults.next(&config)
     } else {
         None

@@ -504,7 +504,7 @@ async fn agile_faults_give_429s_5xx_and_deleted_sprints() {
     let alice = &site.users[0];
 
     emulator.set_faults(FaultConfig {
-        fault_path_prefix: Some("/rest/agile/".to_owned()),
+        fault_path_contains: Some("/rest/agile/".to_owned()),
         rate_limit_every: Some(1),
         retry_after_secs: 3,
         ..FaultConfig::default()
@@ -525,7 +525,7 @@ async fn agile_faults_give_429s_5xx_and_deleted_sprints() {
     assert_eq!(status, 200, "outside the prefix: no fault");
 
     emulator.set_faults(FaultConfig {
-        fault_path_prefix: Some("/rest/api/3/project/".to_owned()),
+        fault_path_contains: Some("/rest/api/3/project/".to_owned()),
         error_5xx_every: Some(2),
         ..FaultConfig::default()
     });

@@ -12,12 +12,16 @@ mod agile;
 mod calendar;
 mod catalogue;
 mod generator;
+mod history;
 mod links;
 mod rendering;
 mod rng;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_history;
 mod versions;
+mod worklogs;
 
 use serde_json::Value;
 
@@ -31,14 +35,16 @@ pub(crate) use calendar::{format_datetime, parse_date};
 use catalogue::CYCLE;
 pub use catalogue::{ApiVersion, FIRST_ISSUE_ID, ProjectDef};
 pub(crate) use catalogue::{
-    CATEGORIES, ISSUE_TYPES, LABELS, PRIORITIES, PROJECTS, RESOLUTIONS, STATUSES,
+    CATEGORIES, ISSUE_TYPES, LABELS, PRIORITIES, PROJECTS, RESOLUTIONS, STATUS_RENAME, STATUSES,
 };
 pub(crate) use generator::IssueCore;
 use generator::project_and_number;
+pub(crate) use history::Change;
 pub use links::{IssueLink, LINK_TYPES, LinkTypeDef, link_type_json};
 pub(crate) use links::{hide_links, link_visible};
 use rng::mix;
 pub use versions::Version;
+pub(crate) use worklogs::Worklog;
 
 /// One site's issues.
 #[derive(Debug)]

@@ -178,9 +178,10 @@ fn search_page(
     let issues: Vec<Value> = results[start..end]
         .iter()
         .map(|&index| {
-            let mut issue =
-                site.dataset
-                    .render(&site.dataset.core(index as usize), &selection, version);
+            let core = site.dataset.core(index as usize);
+            let mut issue = site.dataset.render(&core, &selection, version);
+            site.dataset
+                .restrict_worklog_field(&mut issue, &core, user.user, version.number());
             if !leak {
                 hide_links(&mut issue, &viewer.hidden_projects);
             }
