@@ -1,5 +1,6 @@
 //! The Jira Cloud emulator, driven over real HTTP on loopback the way the app will drive it.
 
+mod agile;
 mod conformance;
 mod history;
 mod lifecycle;

@@ -96,6 +96,12 @@ pub struct FaultConfig {
     /// Limits the "every Nth request" faults (and their count) to REST paths containing this
     /// text, e.g. `changelog/bulkfetch` or `/worklog`.
     pub fault_path_contains: Option<String>,
+    /// Sprint ids that `GET /rest/agile/1.0/sprint/{id}` (and `…/issue`) answer 404 for, as if
+    /// deleted, while issues and board lists still name them.
+    pub missing_sprints: Vec<u64>,
+    /// Serves issue links to issues in projects the caller cannot browse (Jira leaves them out),
+    /// so a client's own filtering can be tested.
+    pub leak_hidden_links: bool,
 }
 
 impl Default for FaultConfig {
@@ -115,6 +121,8 @@ impl Default for FaultConfig {
             changelog_page_cap: None,
             worklog_page_cap: None,
             fault_path_contains: None,
+            missing_sprints: Vec::new(),
+            leak_hidden_links: false,
         }
     }
 }

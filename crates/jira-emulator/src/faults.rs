@@ -5,6 +5,8 @@
 //! `issueErrors` ("a retriable error or payload constraint" in the spec) while the call succeeds,
 //! and changelog or worklog pages shorter than asked although more follow (applied by those
 //! endpoints). `fault_path_contains` aims the every-Nth faults at one endpoint.
+//! Deleted sprints (`missing_sprints`) and leaked hidden links (`leak_hidden_links`) are
+//! applied by the agile and issue handlers.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -173,6 +173,12 @@ pub(crate) const FIELDS: &[FieldDef] = &[
         &["fixVersion"],
         Some(("array", Some("version"))),
     ),
+    system(
+        "versions",
+        "Affects versions",
+        &["affectedVersion"],
+        Some(("array", Some("version"))),
+    ),
     FieldDef {
         orderable: false,
         ..system("parent", "Parent", &["parent"], None)

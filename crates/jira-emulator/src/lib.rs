@@ -60,11 +60,16 @@
 //! * `/rest/api/{2,3}/`: `myself`, `search/jql` (GET, POST), `search/approximate-count`,
 //!   `issue/bulkfetch`, `field`, `project/search`, `changelog/bulkfetch`,
 //!   `issue/{idOrKey}/changelog`, `issue/{idOrKey}/worklog`, `worklog/updated`, `worklog/list`,
-//!   `status`; the removed `search` answers 410. Basic auth (`email:api_token`) is required; JQL
-//!   support (including `worklogDate`) is described in `jql.rs` and `jql_eval.rs`. Issues carry
-//!   generated change histories and worklogs (`dataset/history.rs`, `dataset/worklogs.rs`); the
-//!   first user of each site (Alice, Carol, Erin) is its administrator and alone sees worklogs
-//!   restricted to a group or role.
+//!   `status`, `project/{key}/version` (paged) and `/versions`, `issueLinkType`; the removed
+//!   `search` answers 410. Basic auth (`email:api_token`) is required; JQL support (including
+//!   `worklogDate`) is described in `jql.rs` and `jql_eval.rs`. Issues carry generated change
+//!   histories and worklogs (`dataset/history.rs`, `dataset/worklogs.rs`); the first user of each
+//!   site (Alice, Carol, Erin) is its administrator and alone sees worklogs restricted to a group
+//!   or role.
+//! * `/rest/agile/1.0/`: `board`, `board/{id}`, `board/{id}/sprint`, `sprint/{id}`,
+//!   `sprint/{id}/issue`, with the same auth. Boards, sprints, versions and links are described
+//!   in `dataset/agile.rs`, `dataset/versions.rs` and `dataset/links.rs`; [`testing::SiteData`]
+//!   gives their ground truth.
 //! * `/_emulator/`: `POST install|uninstall|enable|disable` (form or `Accept: application/json`),
 //!   `GET|POST faults` (partial [`FaultConfig`] JSON), `GET stats`, `POST stats/reset`.
 //!
@@ -109,7 +114,10 @@ use tokio::task::JoinHandle;
 
 pub use clock::Clock;
 pub use config::{BinaryConfig, ConfigError, DatasetConfig, EmulatorConfig, FaultConfig};
-pub use dataset::{ApiVersion, Dataset, FIRST_ISSUE_ID, ProjectDef};
+pub use dataset::{
+    ApiVersion, BOARDS, BoardDef, Dataset, FIRST_ISSUE_ID, IssueLink, LINK_TYPES, LinkTypeDef,
+    ProjectDef, Sprint, SprintState, Version,
+};
 pub use directory::{Person, SiteInfo, UserInfo};
 pub use error::EmulatorError;
 pub use jql::JqlError;

@@ -1,13 +1,18 @@
 //! The emulator's test API for code that checks itself against Jira's data without starting a
 //! server (the product's unit tests): a site's users and generated issues, the field catalogue
-//! `GET /rest/api/3/field` serves, and the bounded JQL parser `/search/jql` uses; and, on
-//! [`Dataset`], the ground truth of change histories and worklogs. Everything else stays
+//! `GET /rest/api/3/field` serves, and the bounded JQL parser `/search/jql` uses; on
+//! [`Dataset`], the ground truth of change histories and worklogs; and, as a user who sees every
+//! project (or as one of the site's users), the agile and version data: an issue's sprints,
+//! versions and links, a sprint's full object, a project's versions. Everything else stays
 //! private, so the emulator's insides can change without breaking those tests.
 
 use serde_json::Value;
 
 use crate::config::DatasetConfig;
-use crate::dataset::{Dataset, STATUS_RENAME, STATUSES};
+use crate::dataset::{
+    BOARDS, BoardDef, Dataset, IssueLink, PROJECTS, STATUS_RENAME, STATUSES, Sprint, Version,
+    link_visible,
+};
 use crate::directory::{self, SiteInfo};
 use crate::jql::{JqlError, Query};
 
@@ -26,6 +31,75 @@ pub fn site_data(site: usize, base_url: &str, config: &DatasetConfig) -> SiteDat
     let people = directory::people(site, &info);
     let dataset = Dataset::new(config, site, &info.base_url, people);
     SiteData { info, dataset }
+}
+
+impl SiteData {
+    /// The sprints issue `index` has been in, oldest first, each as
+    /// `GET /rest/agile/1.0/sprint/{id}` returns it (the issue's Sprint field names the same ids).
+    pub fn issue_sprints(&self, index: usize) -> Vec<Value> {
+        self.dataset
+            .issue_sprints(index)
+            .iter()
+            .map(|sprint| sprint.agile_json(&self.info.base_url))
+            .collect()
+    }
+
+    /// `GET /rest/agile/1.0/sprint/{id}` for a user who can see its board; `None` if no such
+    /// sprint exists.
+    pub fn sprint(&self, id: u64) -> Option<Value> {
+        Sprint::by_id(id).map(|sprint| sprint.agile_json(&self.info.base_url))
+    }
+
+    /// Every sprint of every scrum board, in board then backlog order.
+    pub fn sprints(&self) -> Vec<Sprint> {
+        BOARDS.iter().flat_map(BoardDef::sprints).collect()
+    }
+
+    /// The indices of the issues in sprint `id`, in rank order (empty if no such sprint).
+    pub fn sprint_issues(&self, id: u64) -> Vec<usize> {
+        Sprint::by_id(id).map_or_else(Vec::new, |sprint| self.dataset.sprint_issues(sprint))
+    }
+
+    /// Issue `index`'s fix versions, each as `GET /rest/api/3/project/{key}/versions` lists it.
+    pub fn issue_fix_versions(&self, index: usize) -> Vec<Value> {
+        self.versions_json(&self.dataset.fix_versions(index))
+    }
+
+    /// Issue `index`'s affects versions (the `versions` field), as the project lists them.
+    pub fn issue_affected_versions(&self, index: usize) -> Vec<Value> {
+        self.versions_json(&self.dataset.affected_versions(index))
+    }
+
+    /// Every version of project `key`, in sequence order, as `…/project/{key}/versions` returns
+    /// them (empty for an unknown key).
+    pub fn project_versions(&self, key: &str) -> Vec<Value> {
+        let Some(project) = PROJECTS.iter().position(|project| project.key == key) else {
+            return Vec::new();
+        };
+        let versions: Vec<Version> = Version::of_project(project as u8).collect();
+        self.versions_json(&versions)
+    }
+
+    /// Issue `index`'s links as site user `user` sees them (`None`: someone who sees every
+    /// project): Jira leaves out links to issues in projects the user cannot browse.
+    pub fn issue_links(&self, index: usize, user: Option<usize>) -> Vec<IssueLink> {
+        let hidden = user
+            .and_then(|user| self.info.users.get(user))
+            .map(|user| user.hidden_projects.clone())
+            .unwrap_or_default();
+        self.dataset
+            .issue_links(index)
+            .into_iter()
+            .filter(|link| link_visible(&self.dataset, link, &hidden))
+            .collect()
+    }
+
+    fn versions_json(&self, versions: &[Version]) -> Vec<Value> {
+        versions
+            .iter()
+            .map(|version| version.json(&self.info.base_url, 3))
+            .collect()
+    }
 }
 
 /// The field catalogue, exactly as `GET /rest/api/{2,3}/field` answers it.

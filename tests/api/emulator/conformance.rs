@@ -12,8 +12,8 @@ const SPEC_PATH: &str = concat!(
     "/tests/fixtures/jira-platform-openapi-v3.json"
 );
 
-/// `components` of the spec with OpenAPI-only `nullable` turned into JSON Schema.
-fn components() -> &'static Value {
+/// `components` of the platform spec with OpenAPI-only `nullable` turned into JSON Schema.
+pub(super) fn components() -> &'static Value {
     static COMPONENTS: OnceLock<Value> = OnceLock::new();
     COMPONENTS.get_or_init(|| {
         let text = std::fs::read_to_string(SPEC_PATH)
@@ -27,7 +27,7 @@ fn components() -> &'static Value {
 
 /// OpenAPI 3.0 `nullable: true` → JSON Schema: add "null" to `type`, or allow null beside a
 /// `$ref`/`allOf` that has no `type`.
-fn convert_nullable(value: &mut Value) {
+pub(super) fn convert_nullable(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for child in map.values_mut() {
@@ -50,7 +50,7 @@ fn convert_nullable(value: &mut Value) {
     }
 }
 
-fn validator(schema: Value) -> jsonschema::Validator {
+pub(super) fn validator(schema: Value) -> jsonschema::Validator {
     let mut root = Map::new();
     root.insert("components".into(), components().clone());
     if let Value::Object(schema) = schema {
@@ -59,12 +59,12 @@ fn validator(schema: Value) -> jsonschema::Validator {
     jsonschema::validator_for(&Value::Object(root)).expect("the schema compiles")
 }
 
-fn schema(name: &str) -> jsonschema::Validator {
+pub(super) fn schema(name: &str) -> jsonschema::Validator {
     validator(json!({"$ref": format!("#/components/schemas/{name}")}))
 }
 
 #[track_caller]
-fn assert_conforms(validator: &jsonschema::Validator, name: &str, instance: &Value) {
+pub(super) fn assert_conforms(validator: &jsonschema::Validator, name: &str, instance: &Value) {
     let errors: Vec<String> = validator
         .iter_errors(instance)
         .map(|error| format!("{} at {}", error, error.instance_path))

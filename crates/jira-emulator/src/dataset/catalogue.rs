@@ -240,22 +240,12 @@ pub(crate) const LABELS: &[&str] = &[
     "needs-triage",
 ];
 
-/// `(name, release date as days since 1970, description)` of every project's versions.
-pub(super) const VERSIONS: &[(&str, &str)] = &[
-    ("1.0", "2024-04-30"),
-    ("1.1", "2024-09-30"),
-    ("2.0", "2025-03-31"),
-    ("2.1", "2025-09-30"),
-    ("3.0", "2026-03-31"),
-];
 pub(super) const SEVERITIES: &[&str] =
     &["S1 - Critical", "S2 - Major", "S3 - Minor", "S4 - Trivial"];
 pub(super) const PLATFORMS: &[&str] = &["Windows", "macOS", "Linux", "iOS", "Android"];
 pub(super) const TEAM_OPTIONS: &[&str] = &["Platform", "Mobile", "Data"];
 pub(super) const TEAM_TEXTS: &[&str] = &["Team Rocket", "Blue Team", "Équipe Données"];
 pub(super) const TAGS: &[&str] = &["q1-goal", "customer-request", "okr"];
-pub(super) const SPRINT_DAYS: i64 = 14;
-pub(super) const SPRINTS_PER_PROJECT: i64 = 54;
 
 pub(super) const VERBS: &[&str] = &[
     "Fix",

@@ -3,14 +3,15 @@
 //! 500,000 issues never pays for summaries and custom fields.
 
 use super::Dataset;
-use super::calendar::{DAY_MS, format_date, parse_date};
+use super::calendar::{DAY_MS, format_date};
 use super::catalogue::{
     ANCHOR_NOW_MS, AWKWARD_SUMMARIES, BUG, CYCLE, DONE, EPIC, FIRST_ISSUE_ID, IN_PROGRESS,
     IN_REVIEW, LABELS, OBJECTS, PLATFORMS, PRIORITY_WEIGHTS, PROJECTS, SEVERITIES, SPAN_MS,
-    SPRINT_DAYS, SPRINTS_PER_PROJECT, START_MS, STATUSES, STORY, SUBTASK, TAGS, TASK, TEAM_OPTIONS,
-    TEAM_TEXTS, TO_DO, TYPE_WEIGHTS, VERBS, VERSIONS, WONT_DO,
+    START_MS, STATUSES, STORY, SUBTASK, TAGS, TASK, TEAM_OPTIONS, TEAM_TEXTS, TO_DO, TYPE_WEIGHTS,
+    VERBS, WONT_DO,
 };
 use super::rng::{Rng, Stream};
+use super::versions::Version;
 
 /// The cheap part of an issue: everything JQL can filter or sort on.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,8 +50,8 @@ pub(super) struct IssueExtra {
     pub(super) summary: String,
     pub(super) description: Option<String>,
     pub(super) components: Vec<usize>,
-    pub(super) fix_versions: Vec<usize>,
-    pub(super) sprints: Vec<i64>,
+    pub(super) fix_versions: Vec<Version>,
+    pub(super) affected_versions: Vec<Version>,
     pub(super) story_points: Option<f64>,
     pub(super) original_estimate: Option<i64>,
     pub(super) time_spent: Option<i64>,
@@ -186,28 +187,18 @@ impl Dataset {
                 components.push(component);
             }
         }
-        let mut fix_versions = Vec::new();
-        let reference_day = core.resolved.unwrap_or(core.updated).div_euclid(DAY_MS);
-        if (core.resolved.is_some() || rng.chance(30))
-            && let Some(version) = VERSIONS
-                .iter()
-                .position(|(_, date)| parse_date(date).is_some_and(|day| day >= reference_day))
-        {
-            fix_versions.push(version);
-            if rng.chance(10) && version + 1 < VERSIONS.len() {
-                fix_versions.push(version + 1);
-            }
-        }
-        let mut sprints = Vec::new();
-        if project.has_sprints && core.issue_type != EPIC && rng.chance(70) {
-            let first = (core.created - START_MS).div_euclid(SPRINT_DAYS * DAY_MS);
-            let carried = if core.resolved.is_none() && rng.chance(30) {
-                1 + rng.below(2) as i64
-            } else {
-                0
-            };
-            sprints.extend((first..=first + carried).filter(|k| *k < SPRINTS_PER_PROJECT));
-        }
+        let fix_versions = self.draw_fix_versions(
+            core.project,
+            core.resolved.unwrap_or(core.updated),
+            core.resolved.is_some(),
+            &mut rng,
+        );
+        let affected_versions = self.draw_affected_versions(
+            core.project,
+            core.created,
+            core.issue_type == BUG,
+            &mut rng,
+        );
         let story_points = (matches!(core.issue_type, STORY | BUG) && rng.chance(70))
             .then(|| [0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0][rng.below(7) as usize]);
         let original_estimate = rng
@@ -266,7 +257,7 @@ impl Dataset {
             description,
             components,
             fix_versions,
-            sprints,
+            affected_versions,
             story_points,
             original_estimate,
             time_spent: self.time_spent(core),

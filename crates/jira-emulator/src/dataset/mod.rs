@@ -4,19 +4,23 @@
 //!
 //! One concern per file: [`catalogue`] (the fixed projects, types, statuses, options every site
 //! shares), [`generator`] (drawing an issue's values from the seed), [`rendering`] (an issue as
-//! Jira's JSON), [`calendar`] (Jira's date formats), [`rng`] (the reproducible random streams).
+//! Jira's JSON), [`calendar`] (Jira's date formats), [`rng`] (the reproducible random streams),
+//! [`agile`] (boards and sprints), [`versions`] (project versions), [`links`] (issue links).
 //! This file holds the [`Dataset`] itself: its size, people and the index ⇄ id/key mapping.
 
+mod agile;
 mod calendar;
 mod catalogue;
 mod generator;
 mod history;
+mod links;
 mod rendering;
 mod rng;
 #[cfg(test)]
 pub(crate) mod tests;
 #[cfg(test)]
 mod tests_history;
+mod versions;
 mod worklogs;
 
 use serde_json::Value;
@@ -25,6 +29,8 @@ use crate::config::DatasetConfig;
 use crate::directory::Person;
 use crate::fields::FieldSelection;
 
+pub use agile::BOARDS;
+pub use agile::{BoardDef, Sprint, SprintState};
 pub(crate) use calendar::{format_datetime, parse_date};
 use catalogue::CYCLE;
 pub use catalogue::{ApiVersion, FIRST_ISSUE_ID, ProjectDef};
@@ -34,7 +40,10 @@ pub(crate) use catalogue::{
 pub(crate) use generator::IssueCore;
 use generator::project_and_number;
 pub(crate) use history::Change;
+pub use links::{IssueLink, LINK_TYPES, LinkTypeDef, link_type_json};
+pub(crate) use links::{hide_links, link_visible};
 use rng::mix;
+pub use versions::Version;
 pub(crate) use worklogs::Worklog;
 
 /// One site's issues.

@@ -5,10 +5,11 @@
 use serde_json::{Map, Value, json};
 
 use super::Dataset;
-use super::calendar::{DAY_MS, format_date, format_datetime, format_sprint_date, parse_date};
+use super::agile::Sprint;
+use super::calendar::{format_date, format_datetime};
 use super::catalogue::{
-    ANCHOR_NOW_MS, ApiVersion, CATEGORIES, ISSUE_TYPES, LABELS, PLATFORMS, PRIORITIES, PROJECTS,
-    RESOLUTIONS, SEVERITIES, SPRINT_DAYS, START_MS, STATUSES, TEAM_OPTIONS, VERSIONS,
+    ApiVersion, CATEGORIES, ISSUE_TYPES, LABELS, PLATFORMS, PRIORITIES, PROJECTS, RESOLUTIONS,
+    SEVERITIES, STATUSES, TEAM_OPTIONS,
 };
 use super::generator::{IssueCore, IssueExtra};
 use crate::fields::{FIELDS, FieldSelection};
@@ -155,13 +156,20 @@ impl Dataset {
                 extra
                     .fix_versions
                     .iter()
-                    .map(|&version| self.version_json(core.project, version, api))
+                    .map(|version| version.field_json(base, api))
+                    .collect(),
+            ),
+            "versions" => Value::Array(
+                extra
+                    .affected_versions
+                    .iter()
+                    .map(|version| version.field_json(base, api))
                     .collect(),
             ),
             "parent" => core
                 .parent
                 .map_or(Value::Null, |parent| self.parent_json(parent, api)),
-            "issuelinks" => json!([]),
+            "issuelinks" => self.issue_links_json(core.index, api),
             "environment" => Value::Null,
             "timetracking" => {
                 let mut tracking = Map::new();
@@ -208,16 +216,11 @@ impl Dataset {
             "customfield_10016" => json!(extra.story_points),
             "customfield_10019" => json!(format!("0|i{:07x}:", core.index)),
             "customfield_10020" => {
-                if extra.sprints.is_empty() {
+                let sprints = self.sprints_of(core);
+                if sprints.is_empty() {
                     Value::Null
                 } else {
-                    Value::Array(
-                        extra
-                            .sprints
-                            .iter()
-                            .map(|&sprint| sprint_json(core.project, sprint))
-                            .collect(),
-                    )
+                    Value::Array(sprints.iter().map(Sprint::field_json).collect())
                 }
             }
             "customfield_10030" => extra
@@ -371,22 +374,7 @@ impl Dataset {
         })
     }
 
-    fn version_json(&self, project: u8, version: usize, api: u8) -> Value {
-        let (name, date) = VERSIONS[version];
-        let id = PROJECTS[usize::from(project)].id + 10 * u64::from(project) + 100 + version as u64;
-        let released = parse_date(date).is_some_and(|day| day * DAY_MS <= ANCHOR_NOW_MS);
-        json!({
-            "self": format!("{}/rest/api/{api}/version/{id}", self.base_url),
-            "id": id.to_string(),
-            "description": "",
-            "name": name,
-            "archived": false,
-            "released": released,
-            "releaseDate": date,
-        })
-    }
-
-    fn parent_json(&self, parent: usize, api: u8) -> Value {
+    pub(super) fn parent_json(&self, parent: usize, api: u8) -> Value {
         let core = self.core(parent);
         let extra = self.extra(&core);
         let mut fields = Map::new();
@@ -407,32 +395,6 @@ impl Dataset {
             "fields": fields,
         })
     }
-}
-
-fn sprint_json(project: u8, sprint: i64) -> Value {
-    let start = START_MS + sprint * SPRINT_DAYS * DAY_MS + 9 * 3_600_000;
-    let end = start + SPRINT_DAYS * DAY_MS;
-    let state = if end <= ANCHOR_NOW_MS {
-        "closed"
-    } else if start <= ANCHOR_NOW_MS {
-        "active"
-    } else {
-        "future"
-    };
-    let key = PROJECTS[usize::from(project)].key;
-    let mut value = json!({
-        "id": 1 + i64::from(project) * 100 + sprint,
-        "name": format!("{key} Sprint {}", sprint + 1),
-        "state": state,
-        "boardId": 1 + i64::from(project),
-        "goal": if sprint % 3 == 0 { format!("Ship {key} increment {}", sprint + 1) } else { String::new() },
-        "startDate": format_sprint_date(start),
-        "endDate": format_sprint_date(end),
-    });
-    if state == "closed" {
-        value["completeDate"] = json!(format_sprint_date(end));
-    }
-    value
 }
 
 fn option_json(base: &str, api: u8, first_id: u64, option: usize, values: &[&str]) -> Value {

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::search::{names, schemas};
 use super::{RestError, api_version, parse_body};
 use crate::auth::JiraUser;
+use crate::dataset::hide_links;
 use crate::fields::{DefaultFields, FieldSelection};
 use crate::state::SiteCtx;
 
@@ -107,6 +108,9 @@ pub(crate) async fn bulkfetch(
             let mut issue = site.dataset.render(&core, &selection, version);
             site.dataset
                 .restrict_worklog_field(&mut issue, &core, user.user, version.number());
+            if !faults.leak_hidden_links {
+                hide_links(&mut issue, &hidden);
+            }
             if let Value::Object(map) = &mut issue {
                 if with_names {
                     map.insert("names".into(), names(&selection));

@@ -1,11 +1,14 @@
 //! The Jira Cloud REST endpoints the app calls, with Jira's shapes (the OpenAPI schemas are
 //! strict: no extra keys) and Jira's error bodies (`ErrorCollection`).
 
+mod agile;
 mod changelog;
 mod issues;
+mod links;
 mod meta;
 mod search;
 mod statuses;
+mod versions;
 mod worklogs;
 
 use std::fmt;
@@ -14,9 +17,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
 use serde::de::DeserializeOwned;
 
+use super::auth::JiraUser;
 use super::dataset::ApiVersion;
 use super::jql::JqlError;
-use super::state::SiteRuntime;
+use super::state::{SiteCtx, SiteRuntime};
 
 /// Registers the REST routes; mounted under `/rest`.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -64,6 +68,19 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(worklogs::list),
         )
         .route("/api/{version}/status", web::get().to(statuses::statuses))
+        .route(
+            "/api/{version}/project/{project}/version",
+            web::get().to(versions::paged),
+        )
+        .route(
+            "/api/{version}/project/{project}/versions",
+            web::get().to(versions::all),
+        )
+        .route(
+            "/api/{version}/issueLinkType",
+            web::get().to(links::link_types),
+        )
+        .configure(agile::configure)
         .default_service(web::to(dead_link));
 }
 
@@ -165,6 +182,40 @@ pub(crate) fn visible_issue(site: &SiteRuntime, user: usize, id_or_key: &str) ->
         let project = site.dataset.project_key(index);
         !hidden.iter().any(|key| Some(key.as_str()) == project)
     })
+}
+
+/// Keys of the projects `user` cannot browse.
+pub(crate) fn hidden_projects(ctx: &SiteCtx, user: JiraUser) -> Vec<String> {
+    ctx.site()
+        .info
+        .users
+        .get(user.user)
+        .map(|user| user.hidden_projects.clone())
+        .unwrap_or_default()
+}
+
+/// `startAt` and `maxResults` of an offset-paged list: `maxResults` defaults to `default` (also
+/// when zero or negative) and is capped at `cap`, silently, as Jira does.
+pub(crate) fn page_params(
+    params: &[(String, String)],
+    default: usize,
+    cap: usize,
+) -> Result<(usize, usize), RestError> {
+    let number = |name: &str| -> Result<Option<i64>, RestError> {
+        single_param(params, name)
+            .map(|raw| {
+                raw.trim().parse::<i64>().map_err(|_| {
+                    RestError::bad_request(format!("The value '{raw}' is not valid for {name}."))
+                })
+            })
+            .transpose()
+    };
+    let start_at = number("startAt")?.unwrap_or(0).max(0) as usize;
+    let max_results = match number("maxResults")? {
+        Some(value) if value > 0 => (value as usize).min(cap),
+        _ => default.min(cap),
+    };
+    Ok((start_at, max_results))
 }
 
 /// Jira's HTML 404 for REST paths it does not know.

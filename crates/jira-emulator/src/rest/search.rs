@@ -11,7 +11,7 @@ use crate::qsh;
 
 use super::{RestError, api_version, list_param, parse_body, single_param};
 use crate::auth::JiraUser;
-use crate::dataset::ApiVersion;
+use crate::dataset::{ApiVersion, hide_links};
 use crate::fields::{DefaultFields, FIELDS, FieldSelection};
 use crate::jql::Query;
 use crate::jql_eval::{Viewer, compile};
@@ -174,6 +174,7 @@ fn search_page(
     };
     let start = offset.min(results.len());
     let end = start.saturating_add(page_size).min(results.len());
+    let leak = ctx.shared.faults.current().leak_hidden_links;
     let issues: Vec<Value> = results[start..end]
         .iter()
         .map(|&index| {
@@ -181,6 +182,9 @@ fn search_page(
             let mut issue = site.dataset.render(&core, &selection, version);
             site.dataset
                 .restrict_worklog_field(&mut issue, &core, user.user, version.number());
+            if !leak {
+                hide_links(&mut issue, &viewer.hidden_projects);
+            }
             issue
         })
         .collect();
