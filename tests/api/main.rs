@@ -12,6 +12,7 @@ mod connectors;
 mod crash_safety;
 mod datasources;
 mod emulator;
+mod feed_agile;
 mod feed_csv_json;
 mod feed_export;
 mod feed_history;
