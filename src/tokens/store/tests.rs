@@ -344,7 +344,8 @@ const LEGACY_VERSION: &str = "20261123100000";
 fn first_release_rows_migrate_to_never_expiring_tokens_and_soft_deleted_rows_go() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("legacy.sqlite3");
-    let mut conn = SqliteConnection::establish(&path.to_string_lossy()).unwrap();
+    let mut conn =
+        crate::db::Conn::Sqlite(SqliteConnection::establish(&path.to_string_lossy()).unwrap());
     loop {
         let version = conn.run_next_migration(MIGRATIONS).unwrap();
         if version.to_string() == LEGACY_VERSION {
