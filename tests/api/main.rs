@@ -19,6 +19,7 @@ mod feed_issue_errors;
 mod feed_limits;
 mod feed_odata;
 mod jira_token;
+mod postgres;
 mod startup;
 mod ui;
 mod ui_a11y;
