@@ -400,3 +400,127 @@ fn an_unreachable_database_is_one_line_naming_database_url_with_the_password_hid
     );
     assert!(!stderr.contains("hunter2"), "{stderr}");
 }
+
+/// A TCP proxy to the test server's unix socket that the test can cut and restore, standing in
+/// for a database that goes away (restart, network cut) and comes back.
+struct DatabaseLink {
+    port: u16,
+    socket: std::path::PathBuf,
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl DatabaseLink {
+    async fn open(server: &PostgresUrl) -> Self {
+        let url = url::Url::parse(server.expose()).unwrap();
+        let host = url
+            .query_pairs()
+            .find(|(k, _)| k == "host")
+            .map(|(_, v)| v.into_owned())
+            .expect("tests/run gives the socket directory as ?host=");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let link = Self {
+            port,
+            socket: std::path::Path::new(&host).join(".s.PGSQL.5432"),
+            tasks: std::sync::Arc::default(),
+        };
+        link.restore().await;
+        link
+    }
+
+    async fn restore(&self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let socket = self.socket.clone();
+        let tasks = self.tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                let socket = socket.clone();
+                let conn = tokio::spawn(async move {
+                    if let Ok(mut unix) = tokio::net::UnixStream::connect(&socket).await {
+                        let _ = tokio::io::copy_bidirectional(&mut tcp, &mut unix).await;
+                    }
+                });
+                tasks.lock().unwrap().push(conn);
+            }
+        });
+        self.tasks.lock().unwrap().push(accept);
+    }
+
+    /// Closes every connection and refuses new ones.
+    fn cut(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    fn url(&self, database: &PostgresUrl) -> String {
+        let name = url::Url::parse(database.expose())
+            .unwrap()
+            .path()
+            .to_owned();
+        format!("postgres://bi@127.0.0.1:{}{name}", self.port)
+    }
+}
+
+#[tokio::test]
+async fn a_lost_database_gives_503_with_retry_after_and_the_instance_recovers() {
+    let Some(server) = postgres_server() else {
+        return;
+    };
+    let database = fresh_database(&server);
+    let link = DatabaseLink::open(&server).await;
+    let emulator = Emulator::start(feed_emulator(1)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("master.key");
+    jira_bi_connector::crypto::MasterKey::create(&key).unwrap();
+    let url = link.url(&database);
+    let app = AppProcess::start_with(
+        &dir.path().join("data"),
+        dir.path(),
+        "app.log",
+        &emulator,
+        None,
+        &[
+            ("DATABASE_URL", url.as_str()),
+            ("MASTER_KEY_FILE", key.to_str().unwrap()),
+            ("DATABASE_CONNECT_TIMEOUT_SECONDS", "1"),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    // Well formed but unknown: only the database can tell (401 when it answers).
+    let unknown = jira_bi_connector::tokens::domain::NewAccessToken::generate().unwrap();
+    let unknown = unknown.plaintext().expose().to_owned();
+    let whoami = || {
+        client
+            .get(app.url("/feed/whoami"))
+            .basic_auth("alice@example.com", Some(&unknown))
+            .send()
+    };
+    assert_eq!(whoami().await.unwrap().status(), 401, "database up");
+
+    link.cut();
+    let down = whoami().await.unwrap();
+    assert_eq!(down.status(), 503, "{}", app.log());
+    assert!(down.headers().contains_key("retry-after"));
+    let health = client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 503);
+
+    link.restore().await;
+    let mut status = 0;
+    // Bounded only so a service that never recovers fails instead of hanging.
+    for _ in 0..100 {
+        status = whoami().await.unwrap().status().as_u16();
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 401, "recovered; log:\n{}", app.log());
+    assert!(!app.log().contains("panicked"), "{}", app.log());
+}
