@@ -55,7 +55,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             .service(odata::metadata::metadata)
             .service(odata::issues::issues)
             .service(odata::count::issue_count)
+            // Every other table; after `$metadata` and `Issues`, so those are not taken for one.
+            .service(odata::count::table_count)
+            .service(odata::issues::table_entity_set)
             .service(csv::csv)
-            .service(json::json),
+            .service(csv::csv_table)
+            .service(json::json)
+            .service(json::json_table),
     );
 }

@@ -26,7 +26,8 @@ pub const MULTI_VALUE_SEPARATOR: &str = "; ";
 /// OData identifiers are at most 128 characters.
 const MAX_NAME_LEN: usize = 128;
 
-const SPRINT_SCHEMAS: &[&str] = &["com.pyxis.greenhopper.jira:gh-sprint"];
+/// `schema.custom` of the sprint field (recognised by type, since its name is localised).
+pub(crate) const SPRINT_SCHEMAS: &[&str] = &["com.pyxis.greenhopper.jira:gh-sprint"];
 const STORY_POINT_SCHEMAS: &[&str] = &[
     "com.pyxis.greenhopper.jira:jsw-story-points",
     "com.pyxis.greenhopper.jira:gh-story-points",
@@ -476,9 +477,7 @@ fn flatten_text(value: &Value) -> Option<String> {
         }
         Value::Object(map) => {
             if map.get("type").and_then(Value::as_str) == Some("doc") {
-                let mut out = String::new();
-                adf_text(value, &mut out);
-                return Some(out.trim_end_matches('\n').to_owned());
+                return Some(adf_to_text(value));
             }
             if let Some(option) = map.get("value").and_then(Value::as_str) {
                 return Some(match map.get("child").and_then(flatten_text) {
@@ -504,6 +503,14 @@ fn flatten_text(value: &Value) -> Option<String> {
             Some(value.to_string())
         }
     }
+}
+
+/// The plain text of an Atlassian Document Format document (descriptions, worklog comments):
+/// block nodes end with a newline, mentions and emoji keep their text, trailing newlines go.
+pub fn adf_to_text(document: &Value) -> String {
+    let mut out = String::new();
+    adf_text(document, &mut out);
+    out.trim_end_matches('\n').to_owned()
 }
 
 /// Appends the text of an Atlassian Document Format node; block nodes end with a newline.

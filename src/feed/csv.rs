@@ -13,6 +13,7 @@ use super::export::{Resume, Row};
 use super::query::{Params, encode_component};
 use super::request::{Csv, FeedQuery, Rejection};
 use super::stream::Encoder;
+use super::tables::ISSUES;
 use crate::state::AppState;
 
 #[get("/feed/{id}/csv")]
@@ -21,33 +22,44 @@ pub async fn csv(
     feed: web::Data<FeedState>,
     query: FeedQuery<Csv>,
 ) -> Result<HttpResponse, Rejection<Csv>> {
+    table_csv(&state, &feed, &query, ISSUES).await
+}
+
+/// `GET /feed/{id}/csv/{table}`: any table of the data source (`Issues` too).
+#[get("/feed/{id}/csv/{table}")]
+pub async fn csv_table(
+    state: web::Data<AppState>,
+    feed: web::Data<FeedState>,
+    query: FeedQuery<Csv>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Rejection<Csv>> {
+    table_csv(&state, &feed, &query, &path.1).await
+}
+
+async fn table_csv(
+    state: &web::Data<AppState>,
+    feed: &FeedState,
+    query: &FeedQuery<Csv>,
+    table: &str,
+) -> Result<HttpResponse, Rejection<Csv>> {
     let bom = bom(&query.params)?;
-    let open = query.open(&state, &feed).await?;
-    let prepared = query.prepare(&open, &query.options)?;
-    let plan = open.plan(
-        &feed,
-        &prepared,
-        None,
-        query.options.skip,
-        query.options.top,
-    );
+    let open = query.open(state, feed).await?;
+    let prepared = query.prepare_table(&open, &query.options, table, state.clock.now())?;
+    let plan = open.plan_table(feed, &prepared, None, query.options.skip, query.options.top);
     let encoder = CsvEncoder {
         bom,
-        names: prepared
-            .output
-            .columns()
-            .iter()
-            .map(|c| c.name().to_owned())
-            .collect(),
+        names: prepared.names().into_iter().map(str::to_owned).collect(),
+    };
+    let file = if table == ISSUES {
+        query.data_source.name.clone()
+    } else {
+        format!("{} {table}", query.data_source.name)
     };
     let mut head = HttpResponse::build(StatusCode::OK);
     head.content_type("text/csv; charset=utf-8")
         .insert_header((CACHE_CONTROL, "no-store"))
-        .insert_header((
-            CONTENT_DISPOSITION,
-            content_disposition(&query.data_source.name),
-        ));
-    Ok(query.stream(&state, open.permit, plan, encoder, head).await)
+        .insert_header((CONTENT_DISPOSITION, content_disposition(&file)));
+    Ok(query.stream(state, open.permit, plan, encoder, head).await)
 }
 
 /// `bom=true` starts the file with a byte order mark, so Excel reads it as UTF-8.

@@ -24,6 +24,9 @@ pub struct Cursor {
     /// Ids of that page already consumed.
     #[serde(rename = "o")]
     pub offset: u32,
+    /// Rows of the issue at `offset` already sent (tables with several rows per issue).
+    #[serde(rename = "w", default, skip_serializing_if = "is_zero")]
+    pub within: u32,
     /// Which JQL variant the export runs (the pushdown level Jira accepted on the first page).
     #[serde(rename = "v")]
     pub variant: u8,
@@ -36,6 +39,10 @@ pub struct Cursor {
     /// Fingerprint of the request the cursor belongs to.
     #[serde(rename = "q")]
     pub query: String,
+}
+
+fn is_zero(value: &u32) -> bool {
+    *value == 0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -125,6 +132,7 @@ mod tests {
         Cursor {
             page_token: Some("CAEaAggD+/=".to_owned()),
             offset: 4200,
+            within: 7,
             variant: 1,
             sent: 10_000,
             count: Some(52_345),

@@ -14,7 +14,7 @@
 //! [`Tuning::out_buffer`] batches of rows, so a slow client slows Jira reads down instead of
 //! filling memory.
 //!
-//! Concurrency adapts (AIMD): it halves whenever a batch needed retries (429 or 5xx; the client
+//! Concurrency adapts (AIMD, from 8 up to [`MAX_CONCURRENCY`]): it halves whenever a batch needed retries (429 or 5xx; the client
 //! honours `Retry-After`) and grows by one after a run of clean batches. A batch that is still
 //! throttled after the client's retries is tried again at concurrency 1 after a pause, a few
 //! times, before the export fails. Any other failure ends the export with [`ExportEvent::Failed`]:
@@ -42,7 +42,17 @@ use crate::jira::client::{
 /// A guard against a Jira that never ends its paging (10,000 × 5,000 = 50 million ids).
 const MAX_ID_PAGES: usize = 10_000;
 
-/// Knobs of the engine; the defaults follow Atlassian's guidance (4–8 parallel reads).
+/// The most batches read at once. Atlassian publishes no number for the burst limits that
+/// govern API-token traffic (per tenant, endpoint and method, per second), only the guidance to
+/// read with "around 4–8" in parallel. The engine starts at 8 and earns its way up one step per
+/// `2 × concurrency` batches answered without a 429 or 5xx, to 12: half again the guidance, since
+/// the extra tables spread a batch over two or three endpoints (bulkfetch, changelog, worklogs),
+/// each with its own burst budget. The first throttled batch halves it, and `Retry-After` is
+/// honoured by the client, so a site that allows less is back within its budget at once.
+/// 12 × the 32 MiB body cap is also the worst-case memory of one export.
+pub const MAX_CONCURRENCY: usize = 12;
+
+/// Knobs of the engine; the defaults follow Atlassian's guidance (start at 8 parallel reads).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tuning {
     /// Ids per `search/jql` page (Jira allows 5,000 when only ids are requested).
@@ -67,7 +77,7 @@ impl Default for Tuning {
             id_page_size: 5_000,
             batch_size: BULK_FETCH_MAX_IDS,
             initial_concurrency: 8,
-            max_concurrency: 8,
+            max_concurrency: MAX_CONCURRENCY,
             batch_buffer: 100,
             out_buffer: 16,
             throttle_rounds: 3,
@@ -89,8 +99,110 @@ pub struct JqlVariant {
 pub struct Resume {
     pub page_token: Option<String>,
     pub offset: u32,
+    /// Rows of the issue at `offset` already handed on (tables with several rows per issue),
+    /// counted before the filter, in the table's row order for that issue.
+    pub within: u32,
     /// Index of the [`JqlVariant`] the export runs.
     pub variant: u8,
+}
+
+/// A boxed future, for [`TableRows`] (which the engine holds as a trait object).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What an export turns each batch of issue ids into: the rows of one table. `Issues` is one
+/// row per issue from `issue/bulkfetch` ([`IssueRows`]); the other tables read more per batch
+/// (change histories, worklogs…) and may give an issue many rows or none.
+pub trait TableRows: Send + Sync {
+    /// For each id of `ids`, in order, the rows of that issue with every computed cell (in the
+    /// order the filter was compiled for); empty for an issue Jira did not return.
+    fn read<'a>(
+        &'a self,
+        jira: &'a JiraClient,
+        site: &'a JiraSite,
+        creds: &'a JiraCredentials,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Vec<Row>>, JiraError>>;
+
+    /// The cells handed on, from a computed row.
+    fn output(&self, row: Row) -> Row;
+}
+
+/// A table read in full before any row is handed on (sprints, versions: the distinct things the
+/// issues refer to, in the table's order). Bounded by what it refers to, not by the issues.
+pub trait Materialized: Send + Sync {
+    /// Every row, in the table's order, with every computed cell.
+    fn rows<'a>(
+        &'a self,
+        jira: &'a JiraClient,
+        plan: &'a ExportPlan,
+    ) -> BoxFuture<'a, Result<Vec<Row>, ExportError>>;
+}
+
+/// The `Issues` table: the data source's columns, one row per issue.
+#[derive(Debug)]
+pub struct IssueRows {
+    /// The output columns first, then any the filter needs.
+    pub columns: Arc<ColumnSet>,
+    /// How many leading columns are handed on.
+    pub output_columns: usize,
+    fields: Vec<String>,
+}
+
+impl IssueRows {
+    pub fn new(columns: Arc<ColumnSet>, output_columns: usize) -> Self {
+        let fields = columns.jira_fields();
+        Self {
+            columns,
+            output_columns,
+            fields,
+        }
+    }
+}
+
+impl TableRows for IssueRows {
+    fn read<'a>(
+        &'a self,
+        jira: &'a JiraClient,
+        site: &'a JiraSite,
+        creds: &'a JiraCredentials,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Vec<Row>>, JiraError>> {
+        Box::pin(async move {
+            let issues = jira.bulk_fetch(site, creds, ids, &self.fields).await?;
+            let mut by_id = issues_by_id(issues);
+            // Issues deleted or hidden since the search are left out; Jira neither returns nor
+            // lists them (the client has already re-requested its `issueErrors`).
+            Ok(ids
+                .iter()
+                .map(|id| {
+                    by_id
+                        .remove(id)
+                        .map(|issue| vec![self.columns.row(&issue)])
+                        .unwrap_or_default()
+                })
+                .collect())
+        })
+    }
+
+    fn output(&self, mut row: Row) -> Row {
+        row.truncate(self.output_columns);
+        row
+    }
+}
+
+/// Issues keyed by their id (a string in the spec; a number is tolerated).
+pub fn issues_by_id(issues: Vec<Value>) -> HashMap<String, Value> {
+    issues
+        .into_iter()
+        .filter_map(|issue| {
+            let id = match issue.get("id") {
+                Some(Value::String(id)) => id.clone(),
+                Some(Value::Number(id)) => id.to_string(),
+                _ => return None,
+            };
+            Some((id, issue))
+        })
+        .collect()
 }
 
 /// Everything one export needs.
@@ -101,10 +213,12 @@ pub struct ExportPlan {
     /// Tried in order; a later variant is used only if Jira refuses an earlier one with a 400
     /// on the first page (e.g. a status name the site does not have).
     pub variants: Vec<JqlVariant>,
-    /// The columns computed per issue: the output columns first, then any the filter needs.
-    pub columns: Arc<ColumnSet>,
-    /// How many leading columns are handed on.
-    pub output_columns: usize,
+    /// What each batch of ids becomes (and how a computed row is cut to the output).
+    pub rows: Arc<dyn TableRows>,
+    /// For tables read in full: then `rows` only cuts rows to the output, and a resume point's
+    /// `offset` counts the rows already handed on.
+    pub materialized: Option<Arc<dyn Materialized>>,
+    /// Applied to every computed row.
     pub filter: Option<Arc<Predicate>>,
     /// `None`: from the beginning.
     pub start: Option<Resume>,
@@ -119,7 +233,6 @@ impl std::fmt::Debug for ExportPlan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExportPlan")
             .field("variants", &self.variants.len())
-            .field("columns", &self.columns.len())
             .field("start", &self.start)
             .field("skip", &self.skip)
             .field("limit", &self.limit)
@@ -188,6 +301,9 @@ pub async fn run(
     plan: ExportPlan,
     tx: mpsc::Sender<ExportEvent>,
 ) -> ExportSummary {
+    if let Some(table) = plan.materialized.clone() {
+        return run_materialized(jira, &plan, table.as_ref(), tx).await;
+    }
     let mut fetcher = Fetcher::new(jira, &plan, tx);
     let outcome = fetcher.run().await;
     let pager_stats = jira.stats();
@@ -211,6 +327,10 @@ pub async fn count(jira: &JiraClient, plan: &ExportPlan) -> Result<(u64, CallSta
     plan.skip = 0;
     plan.limit = None;
     let counting = jira.with_fresh_stats();
+    if let Some(table) = plan.materialized.clone() {
+        let rows = filtered(table.rows(&counting, &plan).await?, &plan);
+        return Ok((rows.len() as u64, counting.stats()));
+    }
     let (variant, first) = first_page(&counting, &plan, None).await?;
     let stats_of = |client: &JiraClient| client.stats();
     if plan.variants[usize::from(variant)].exact {
@@ -236,9 +356,9 @@ pub async fn count(jira: &JiraClient, plan: &ExportPlan) -> Result<(u64, CallSta
     plan.start = Some(Resume {
         page_token: None,
         offset: 0,
+        within: 0,
         variant,
     });
-    plan.output_columns = 0;
     let (tx, mut rx) = mpsc::channel(plan.tuning.out_buffer.max(1));
     let exporting = jira.with_fresh_stats();
     let task = AbortOnDrop(tokio::spawn({
@@ -264,6 +384,79 @@ pub async fn count(jira: &JiraClient, plan: &ExportPlan) -> Result<(u64, CallSta
             retries: counted.retries + summary.jira.retries,
         },
     ))
+}
+
+/// The rows of a materialized table that pass the filter.
+fn filtered(rows: Vec<Row>, plan: &ExportPlan) -> Vec<Row> {
+    match &plan.filter {
+        None => rows,
+        Some(filter) => rows.into_iter().filter(|row| filter.matches(row)).collect(),
+    }
+}
+
+/// A materialized table: all rows, then the filter, the resume point, `$skip` and the limit.
+async fn run_materialized(
+    jira: &JiraClient,
+    plan: &ExportPlan,
+    table: &dyn Materialized,
+    tx: mpsc::Sender<ExportEvent>,
+) -> ExportSummary {
+    let own = jira.with_fresh_stats();
+    let mut summary = ExportSummary {
+        rows: 0,
+        jira: CallStats::default(),
+        outcome: Outcome::Complete,
+        variant: Some(0),
+    };
+    let rows = match table.rows(&own, plan).await {
+        Ok(rows) => filtered(rows, plan),
+        Err(err) => {
+            summary.jira = own.stats();
+            let _ = tx.send(ExportEvent::Failed(err.clone())).await;
+            summary.outcome = Outcome::Failed(err);
+            return summary;
+        }
+    };
+    summary.jira = own.stats();
+    let start = plan
+        .start
+        .as_ref()
+        .map_or(0, |resume| resume.offset as usize);
+    let first = start.saturating_add(usize::try_from(plan.skip).unwrap_or(usize::MAX));
+    let available = rows.len().saturating_sub(first);
+    let take = plan.limit.map_or(available, |limit| {
+        available.min(usize::try_from(limit).unwrap_or(usize::MAX))
+    });
+    let end = first.saturating_add(take);
+    let page: Vec<Row> = rows
+        .into_iter()
+        .skip(first)
+        .take(take)
+        .map(|row| plan.rows.output(row))
+        .collect();
+    summary.rows = page.len() as u64;
+    for chunk in page.chunks(1_000) {
+        if tx.send(ExportEvent::Rows(chunk.to_vec())).await.is_err() {
+            summary.outcome = Outcome::Cancelled;
+            return summary;
+        }
+    }
+    let total = first.saturating_add(available);
+    let resume = (plan.limit.is_some() && end < total).then(|| Resume {
+        page_token: None,
+        offset: u32::try_from(end).unwrap_or(u32::MAX),
+        within: 0,
+        variant: 0,
+    });
+    summary.outcome = if resume.is_some() {
+        Outcome::Paused
+    } else {
+        Outcome::Complete
+    };
+    if tx.send(ExportEvent::End(resume)).await.is_err() {
+        summary.outcome = Outcome::Cancelled;
+    }
+    summary
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,12 +490,14 @@ struct PageInfo {
 }
 
 impl PageInfo {
-    /// Where to resume after the id at `offset - 1`; `None` at the very end.
-    fn resume_at(&self, offset: u32) -> Option<Resume> {
+    /// Where to resume: at the id at `offset`, after `within` of its rows (`within` 0: after
+    /// the id at `offset - 1`); `None` at the very end.
+    fn resume_at(&self, offset: u32, within: u32) -> Option<Resume> {
         if offset < self.len {
             return Some(Resume {
                 page_token: self.token.clone(),
                 offset,
+                within,
                 variant: self.variant,
             });
         }
@@ -312,6 +507,7 @@ impl PageInfo {
         self.next_token.as_ref().map(|token| Resume {
             page_token: Some(token.clone()),
             offset: 0,
+            within: 0,
             variant: self.variant,
         })
     }
@@ -322,6 +518,8 @@ struct Batch {
     page: Arc<PageInfo>,
     /// Offset in the page of `ids[0]`.
     first_offset: u32,
+    /// Rows of `ids[0]` already handed on before (when resuming inside an issue).
+    first_within: u32,
     ids: Vec<String>,
 }
 
@@ -418,6 +616,8 @@ async fn pager(
     let (variant, mut page) = first;
     let mut token = plan.start.as_ref().and_then(|r| r.page_token.clone());
     let mut offset = plan.start.as_ref().map_or(0, |r| r.offset) as usize;
+    // Rows of the issue at `offset` already handed on: applies to the first batch only.
+    let mut within = plan.start.as_ref().map_or(0, |r| r.within);
     for _ in 0..MAX_ID_PAGES {
         let len = u32::try_from(page.ids.len()).unwrap_or(u32::MAX);
         let info = Arc::new(PageInfo {
@@ -439,6 +639,7 @@ async fn pager(
             let batch = Batch {
                 page: Arc::clone(&info),
                 first_offset: u32::try_from(position).unwrap_or(u32::MAX),
+                first_within: std::mem::take(&mut within),
                 ids: chunk.iter_mut().map(std::mem::take).collect(),
             };
             position += batch.ids.len();
@@ -470,60 +671,58 @@ async fn pager(
         .await;
 }
 
-/// Rows of one batch that passed the filter, with the page offset *after* each.
+/// Rows of one batch that passed the filter, each with where to resume *after* it (offset of
+/// the issue it belongs to or the next one, and rows of that issue already handed on).
 struct FetchedBatch {
     page: Arc<PageInfo>,
-    rows: Vec<(Row, u32)>,
+    rows: Vec<(Row, u32, u32)>,
     stats: CallStats,
 }
 
 struct FetchJob {
     jira: JiraClient,
     plan: Arc<ExportPlan>,
-    fields: Arc<Vec<String>>,
 }
 
+type BatchRows = Vec<(Row, u32, u32)>;
+
 impl FetchJob {
-    async fn fetch(&self, batch: &Batch) -> (Result<Vec<(Row, u32)>, JiraError>, CallStats) {
+    async fn fetch(&self, batch: &Batch) -> (Result<BatchRows, JiraError>, CallStats) {
         let own = self.jira.with_fresh_stats();
-        let result = own
-            .bulk_fetch(&self.plan.site, &self.plan.creds, &batch.ids, &self.fields)
+        let plan = &self.plan;
+        let result = plan
+            .rows
+            .read(&own, &plan.site, &plan.creds, &batch.ids)
             .await;
         let stats = own.stats();
-        let issues = match result {
-            Ok(issues) => issues,
+        let per_issue = match result {
+            Ok(per_issue) => per_issue,
             Err(err) => return (Err(err), stats),
         };
-        let mut by_id: HashMap<String, Value> = issues
-            .into_iter()
-            .filter_map(|issue| {
-                let id = match issue.get("id") {
-                    Some(Value::String(id)) => id.clone(),
-                    Some(Value::Number(id)) => id.to_string(),
-                    _ => return None,
-                };
-                Some((id, issue))
-            })
-            .collect();
-        let plan = &self.plan;
         let mut rows = Vec::with_capacity(batch.ids.len());
-        for (i, id) in batch.ids.iter().enumerate() {
-            // Issues deleted or hidden since the search are left out; Jira neither returns nor
-            // lists them (the client has already re-requested its `issueErrors`).
-            let Some(issue) = by_id.remove(id) else {
-                continue;
-            };
-            let mut row = plan.columns.row(&issue);
-            if plan
-                .filter
-                .as_ref()
-                .is_some_and(|filter| !filter.matches(&row))
-            {
-                continue;
+        for (i, issue_rows) in per_issue.into_iter().enumerate() {
+            let offset = batch.first_offset + u32::try_from(i).unwrap_or(u32::MAX);
+            let skip = if i == 0 { batch.first_within } else { 0 };
+            let count = issue_rows.len();
+            for (k, row) in issue_rows.into_iter().enumerate() {
+                let k = u32::try_from(k).unwrap_or(u32::MAX);
+                if k < skip {
+                    continue;
+                }
+                if plan
+                    .filter
+                    .as_ref()
+                    .is_some_and(|filter| !filter.matches(&row))
+                {
+                    continue;
+                }
+                let resume = if k as usize + 1 >= count {
+                    (offset + 1, 0)
+                } else {
+                    (offset, k + 1)
+                };
+                rows.push((plan.rows.output(row), resume.0, resume.1));
             }
-            row.truncate(plan.output_columns);
-            let offset = batch.first_offset + u32::try_from(i).unwrap_or(u32::MAX) + 1;
-            rows.push((row, offset));
         }
         (Ok(rows), stats)
     }
@@ -579,7 +778,6 @@ impl Fetcher {
         let job = Arc::new(FetchJob {
             jira: self.jira.clone(),
             plan: Arc::clone(&self.plan),
-            fields: Arc::new(self.plan.columns.jira_fields()),
         });
         let (pager_tx, mut pager_rx) = mpsc::channel(self.plan.tuning.batch_buffer.max(1));
         // Ids can be skipped unseen only when every JQL variant is exactly the filter (which
@@ -640,7 +838,7 @@ impl Fetcher {
         row_skip: &mut u64,
     ) -> Result<Option<Outcome>, Stop> {
         let mut rows = Vec::with_capacity(fetched.rows.len());
-        for (row, offset) in fetched.rows {
+        for (row, offset, within) in fetched.rows {
             if *row_skip > 0 {
                 *row_skip -= 1;
                 continue;
@@ -649,7 +847,7 @@ impl Fetcher {
             self.emitted += 1;
             if self.plan.limit.is_some_and(|limit| self.emitted >= limit) {
                 self.send(ExportEvent::Rows(rows)).await?;
-                let resume = fetched.page.resume_at(offset);
+                let resume = fetched.page.resume_at(offset, within);
                 return self.finish(Some(resume)).await.map(Some);
             }
         }
@@ -680,17 +878,12 @@ impl Fetcher {
 
     /// AIMD: halve on retries, grow by one after a run of clean batches.
     fn adapt(&mut self, stats: CallStats) {
-        let max = self.plan.tuning.max_concurrency.max(1);
-        if stats.retries > 0 {
-            self.concurrency = (self.concurrency / 2).max(1);
-            self.clean_streak = 0;
-        } else {
-            self.clean_streak += 1;
-            if self.clean_streak >= self.concurrency * 2 && self.concurrency < max {
-                self.concurrency += 1;
-                self.clean_streak = 0;
-            }
-        }
+        (self.concurrency, self.clean_streak) = next_concurrency(
+            self.concurrency,
+            self.clean_streak,
+            stats.retries > 0,
+            self.plan.tuning.max_concurrency,
+        );
     }
 
     /// A batch still throttled after the client's retries: try again alone, after a pause.
@@ -728,6 +921,21 @@ impl Fetcher {
             }
         }
         Err(Stop::Failed(ExportError::Jira(last)))
+    }
+}
+
+/// The concurrency and clean streak after a batch: halved (at least 1) when it needed retries,
+/// one more after `2 × concurrency` clean batches in a row, never above `max`.
+fn next_concurrency(current: usize, streak: usize, retried: bool, max: usize) -> (usize, usize) {
+    let max = max.max(1);
+    if retried {
+        return ((current / 2).max(1), 0);
+    }
+    let streak = streak + 1;
+    if streak >= current * 2 && current < max {
+        (current + 1, 0)
+    } else {
+        (current.min(max), streak)
     }
 }
 

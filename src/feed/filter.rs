@@ -202,7 +202,7 @@ impl Expr {
     }
 
     /// Checks names and types against `columns` and prepares the row predicate.
-    pub fn compile(&self, columns: &ColumnSet) -> Result<Predicate, FilterError> {
+    pub fn compile(&self, columns: &impl ColumnTypes) -> Result<Predicate, FilterError> {
         Ok(Predicate {
             node: compile_node(self, columns)?,
         })
@@ -283,12 +283,23 @@ fn compare(cell: &CellValue, value: &CellValue) -> Option<Ordering> {
     }
 }
 
-fn compile_node(expr: &Expr, columns: &ColumnSet) -> Result<Node, FilterError> {
+/// What a filter is compiled against: the position and type of each column of a row.
+pub trait ColumnTypes {
+    fn column_type(&self, name: &str) -> Option<(usize, EdmType)>;
+}
+
+impl ColumnTypes for ColumnSet {
+    fn column_type(&self, name: &str) -> Option<(usize, EdmType)> {
+        let index = self.index_of(name)?;
+        Some((index, self.columns()[index].edm_type()))
+    }
+}
+
+fn compile_node(expr: &Expr, columns: &impl ColumnTypes) -> Result<Node, FilterError> {
     let column_of = |name: &str| {
-        let index = columns
-            .index_of(name)
-            .ok_or_else(|| FilterError::UnknownColumn(name.to_owned()))?;
-        Ok::<_, FilterError>((index, columns.columns()[index].edm_type()))
+        columns
+            .column_type(name)
+            .ok_or_else(|| FilterError::UnknownColumn(name.to_owned()))
     };
     let all = |terms: &[Expr]| {
         terms

@@ -15,6 +15,7 @@ use super::paging::NextLink;
 use super::query::Params;
 use super::request::{FeedQuery, Json, Rejection};
 use super::stream::{Encoder, JsonRows};
+use super::tables::ISSUES;
 use crate::state::AppState;
 
 pub const DEFAULT_LIMIT: u64 = 1_000;
@@ -26,26 +27,46 @@ pub async fn json(
     feed: web::Data<FeedState>,
     query: FeedQuery<Json>,
 ) -> Result<HttpResponse, Rejection<Json>> {
+    table_json(&state, &feed, &query, ISSUES).await
+}
+
+/// `GET /feed/{id}/json/{table}`: any table of the data source (`Issues` too).
+#[get("/feed/{id}/json/{table}")]
+pub async fn json_table(
+    state: web::Data<AppState>,
+    feed: web::Data<FeedState>,
+    query: FeedQuery<Json>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Rejection<Json>> {
+    table_json(&state, &feed, &query, &path.1).await
+}
+
+async fn table_json(
+    state: &web::Data<AppState>,
+    feed: &FeedState,
+    query: &FeedQuery<Json>,
+    table: &str,
+) -> Result<HttpResponse, Rejection<Json>> {
     let limit = limit(&query.params)?;
-    let page = query.page(&feed, "json", query.params.get("cursor"), limit)?;
-    let open = query.open(&state, &feed).await?;
-    let prepared = query.prepare(&open, &query.options)?;
-    let plan = open.plan_page(&feed, &prepared, &page);
+    // `Issues` keeps its own endpoint name, so cursors issued before tables existed still work.
+    let (endpoint, path) = if table == ISSUES {
+        ("json".to_owned(), "json".to_owned())
+    } else {
+        (format!("json/{table}"), format!("json/{table}"))
+    };
+    let page = query.page(feed, &endpoint, query.params.get("cursor"), limit)?;
+    let open = query.open(state, feed).await?;
+    let prepared = query.prepare_table(&open, &query.options, table, state.clock.now())?;
+    let plan = open.plan_table_page(feed, &prepared, &page);
     let described: Vec<serde_json::Value> = prepared
-        .output
-        .columns()
+        .columns
         .iter()
-        .map(|c| json!({"name": c.name(), "type": c.edm_type().as_str()}))
+        .map(|(name, edm_type)| json!({"name": name, "type": edm_type.as_str()}))
         .collect();
-    let names: Vec<&str> = prepared
-        .output
-        .columns()
-        .iter()
-        .map(super::columns::Column::name)
-        .collect();
+    let names = prepared.names();
     let others = query.params.encode_without(&["cursor"]);
     let base = format!(
-        "{}/feed/{}/json?{}cursor=",
+        "{}/feed/{}/{path}?{}cursor=",
         state.settings.base_url_str().trim_end_matches('/'),
         query.data_source.id,
         if others.is_empty() {
@@ -62,7 +83,7 @@ pub async fn json(
     let mut head = HttpResponse::build(StatusCode::OK);
     head.content_type("application/json")
         .insert_header((CACHE_CONTROL, "no-store"));
-    Ok(query.stream(&state, open.permit, plan, encoder, head).await)
+    Ok(query.stream(state, open.permit, plan, encoder, head).await)
 }
 
 /// The page size `limit` asks for.

@@ -59,6 +59,7 @@ impl Page {
             start: cursor.as_ref().map(|c| Resume {
                 page_token: c.page_token.clone(),
                 offset: c.offset,
+                within: c.within,
                 variant: c.variant,
             }),
             skip: if cursor.is_some() { 0 } else { options.skip },
@@ -81,6 +82,7 @@ impl Page {
         Some(Cursor {
             page_token: resume.page_token,
             offset: resume.offset,
+            within: resume.within,
             variant: resume.variant,
             sent,
             count,
@@ -126,6 +128,7 @@ mod tests {
         Resume {
             page_token: Some("t".into()),
             offset: 3,
+            within: 2,
             variant: 0,
         }
     }

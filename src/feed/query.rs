@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::columns::ColumnSet;
 use super::error::{FeedError, Format};
-use super::export::{ExportPlan, JqlVariant, Resume, Tuning};
+use super::export::{ExportPlan, IssueRows, JqlVariant, Resume, Tuning};
 use super::filter::{Expr, FilterError, Predicate};
 use super::jql::{PushLevel, SortColumn, compose, push_down};
 use crate::jira::client::{JiraCredentials, JiraSite};
@@ -251,7 +251,7 @@ fn parse_order_by(raw: &str) -> Result<Vec<(String, bool)>, FeedError> {
         .collect()
 }
 
-fn filter_error(err: FilterError) -> FeedError {
+pub(crate) fn filter_error(err: FilterError) -> FeedError {
     match err {
         FilterError::NotImplemented(message) => FeedError::not_implemented(message),
         other => FeedError::bad_request(other.to_string()),
@@ -357,8 +357,11 @@ impl Prepared {
             site: site.clone(),
             creds: creds.clone(),
             variants: self.variants.clone(),
-            columns: Arc::clone(&self.computed),
-            output_columns: self.output.len(),
+            rows: Arc::new(IssueRows::new(
+                Arc::clone(&self.computed),
+                self.output.len(),
+            )),
+            materialized: None,
             filter: self.filter.clone(),
             start,
             skip,

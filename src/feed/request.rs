@@ -11,6 +11,9 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError, web};
@@ -24,8 +27,9 @@ use super::paging::{Page, request_fingerprint};
 use super::query::{FeedOptions, Params, Prepared, parse_options, prepare};
 use super::source;
 use super::stream::{self, Encoder, ExportLabel};
+use super::tables::{self, PreparedFeed, TableKind};
 use crate::datasources::store::DataSource;
-use crate::jira::client::{JiraCredentials, JiraSite};
+use crate::jira::client::{JiraCredentials, JiraField, JiraSite};
 use crate::state::AppState;
 use crate::tokens::auth::TokenOwner;
 
@@ -163,13 +167,15 @@ impl<F: FeedFormat> FeedQuery<F> {
             .limits
             .try_acquire(self.owner.tenant.id, self.owner.account_id.as_str())?;
         let access = source::jira_access(state, &self.owner).await?;
-        let columns = source::columns(state, feed, &self.owner, &access, &self.data_source).await?;
+        let fields = source::site_fields(state, feed, &self.owner, &access).await?;
+        let columns = ColumnSet::build(&fields, &self.data_source.fields);
         let (site, creds) = access;
         Ok(OpenFeed {
             permit,
             site,
             creds,
             columns,
+            fields,
         })
     }
 
@@ -194,6 +200,23 @@ impl<F: FeedFormat> FeedQuery<F> {
     /// Checks `options` against the data source's columns and composes its JQL.
     pub fn prepare(&self, open: &OpenFeed, options: &FeedOptions) -> Result<Prepared, FeedError> {
         prepare(&self.data_source.jql, &open.columns, options)
+    }
+
+    /// Checks `options` against the columns of the data source's table `table` (404 when it
+    /// has no such table) and composes its JQL; `now` is when time in status is measured to.
+    pub fn prepare_table(
+        &self,
+        open: &OpenFeed,
+        options: &FeedOptions,
+        table: &str,
+        now: OffsetDateTime,
+    ) -> Result<PreparedFeed, FeedError> {
+        let kind = tables::resolve(&self.data_source, &open.columns, &open.fields, table)
+            .ok_or_else(FeedError::not_found)?;
+        match kind {
+            TableKind::Issues => Ok(PreparedFeed::issues(&self.prepare(open, options)?)),
+            kind => PreparedFeed::extra(&self.data_source.jql, &kind, &open.fields, options, now),
+        }
     }
 
     /// Starts the export of `plan` (releasing `permit` when it ends) and answers with its rows,
@@ -221,6 +244,8 @@ pub struct OpenFeed {
     pub site: JiraSite,
     pub creds: JiraCredentials,
     pub columns: ColumnSet,
+    /// The site's field catalogue as the owner sees it.
+    pub fields: Arc<Vec<JiraField>>,
 }
 
 impl OpenFeed {
@@ -241,5 +266,28 @@ impl OpenFeed {
     pub fn plan_page(&self, feed: &FeedState, prepared: &Prepared, page: &Page) -> ExportPlan {
         let start = page.start.clone();
         self.plan(feed, prepared, start, page.skip, Some(page.limit))
+    }
+
+    /// The export of a table request from `start`, passing over `skip` rows, up to `limit`.
+    pub fn plan_table(
+        &self,
+        feed: &FeedState,
+        prepared: &PreparedFeed,
+        start: Option<Resume>,
+        skip: u64,
+        limit: Option<u64>,
+    ) -> ExportPlan {
+        prepared.plan(&self.site, &self.creds, start, skip, limit, feed.tuning)
+    }
+
+    /// The export of a table request for one `page`.
+    pub fn plan_table_page(
+        &self,
+        feed: &FeedState,
+        prepared: &PreparedFeed,
+        page: &Page,
+    ) -> ExportPlan {
+        let start = page.start.clone();
+        self.plan_table(feed, prepared, start, page.skip, Some(page.limit))
     }
 }

@@ -10,7 +10,7 @@ use super::error::FeedError;
 use crate::datasources::store::{self, DataSource};
 use crate::db;
 use crate::ids::DataSourceId;
-use crate::jira::client::{JiraCredentials, JiraError, JiraSite};
+use crate::jira::client::{JiraCredentials, JiraError, JiraField, JiraSite};
 use crate::jira::credentials::{credentials_for, note_jira_error};
 use crate::state::AppState;
 use crate::tokens::auth::TokenOwner;
@@ -65,27 +65,35 @@ pub async fn columns(
     access: &(JiraSite, JiraCredentials),
     data_source: &DataSource,
 ) -> Result<ColumnSet, FeedError> {
+    let fields = site_fields(state, feed, owner, access).await?;
+    Ok(ColumnSet::build(&fields, &data_source.fields))
+}
+
+/// The site's field catalogue as the owner sees it (cached for a while per user).
+pub async fn site_fields(
+    state: &AppState,
+    feed: &FeedState,
+    owner: &TokenOwner,
+    access: &(JiraSite, JiraCredentials),
+) -> Result<Arc<Vec<JiraField>>, FeedError> {
     let now = state.clock.now();
     let account = owner.account_id.as_str();
-    let fields = match feed.fields.get(owner.tenant.id, account, now) {
-        Some(fields) => fields,
-        None => {
-            let (site, creds) = access;
-            let fetched = state
-                .jira
-                .fields(site, creds)
-                .await
-                .map_err(|err| (err, creds.clone()));
-            let fields = match fetched {
-                Ok(fields) => Arc::new(fields),
-                Err((err, creds)) => return Err(jira_failed(state, owner, &creds, err).await),
-            };
-            feed.fields
-                .put(owner.tenant.id, account, Arc::clone(&fields), now);
-            fields
-        }
+    if let Some(fields) = feed.fields.get(owner.tenant.id, account, now) {
+        return Ok(fields);
+    }
+    let (site, creds) = access;
+    let fetched = state
+        .jira
+        .fields(site, creds)
+        .await
+        .map_err(|err| (err, creds.clone()));
+    let fields = match fetched {
+        Ok(fields) => Arc::new(fields),
+        Err((err, creds)) => return Err(jira_failed(state, owner, &creds, err).await),
     };
-    Ok(ColumnSet::build(&fields, &data_source.fields))
+    feed.fields
+        .put(owner.tenant.id, account, Arc::clone(&fields), now);
+    Ok(fields)
 }
 
 #[cfg(test)]

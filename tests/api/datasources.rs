@@ -9,6 +9,9 @@ use jira_emulator::FaultConfig;
 
 use crate::support::{Session, TestApp, spawn_app};
 
+/// The "Tables" group of the form and the tables on the data source page.
+mod tables;
+
 const LIST: &str = "/app/datasources";
 const NEW: &str = "/app/datasources/new";
 

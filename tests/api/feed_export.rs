@@ -297,7 +297,9 @@ async fn the_export_is_logged_and_reads_jira_in_parallel_batches() {
         Some(&20)
     );
     assert!(stats.max_concurrent_rest > 1);
-    assert!(stats.max_concurrent_rest <= 8);
+    // The engine starts at 8 and may grow to its ceiling while Jira answers without throttling.
+    let ceiling = jira_bi_connector::feed::export::MAX_CONCURRENCY as u64;
+    assert!(stats.max_concurrent_rest <= ceiling);
     let logged = process.log_line("export finished").await;
     for field in [
         format!(

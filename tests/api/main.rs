@@ -18,6 +18,7 @@ mod feed_hostile;
 mod feed_issue_errors;
 mod feed_limits;
 mod feed_odata;
+mod feed_tables;
 mod jira_token;
 mod postgres;
 mod startup;

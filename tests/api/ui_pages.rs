@@ -323,6 +323,14 @@ pub async fn tour(client: &Client, app: &TestApp, mode: Mode, inspector: &mut In
     inspector
         .inspect(client, "data-source-new", data_sources)
         .await;
+    inspector
+        .inspect_at(
+            client,
+            "data-source-new-tables",
+            data_sources,
+            Some("ds-tables"),
+        )
+        .await;
     type_into(client, "#ds-name", "Alpha severity").await;
     submit(client, "input[name=issue_mode][value=jql]").await;
     type_into(client, "#ds-jql", "order by created").await;
@@ -339,6 +347,8 @@ pub async fn tour(client: &Client, app: &TestApp, mode: Mode, inspector: &mut In
     find(client, "#ds-jql").await.clear().await.unwrap();
     type_into(client, "#ds-jql", "project = ALPHA ORDER BY created DESC").await;
     submit(client, "input[name=fields][value=customfield_10030]").await;
+    submit(client, "input[name=tables][value=StatusPeriods]").await;
+    submit(client, "input[name=tables][value=Worklogs]").await;
     submit(client, "#data-source-form button[type=submit]").await;
     find(client, "#ds-preview").await;
     inspector.inspect(client, "data-source", data_sources).await;
@@ -348,6 +358,14 @@ pub async fn tour(client: &Client, app: &TestApp, mode: Mode, inspector: &mut In
             "data-source-feeds",
             data_sources,
             Some("feeds-title"),
+        )
+        .await;
+    inspector
+        .inspect_at(
+            client,
+            "data-source-tables",
+            data_sources,
+            Some("feed-tables-title"),
         )
         .await;
     let edit = find(client, ".page-header a[href*='/edit']")

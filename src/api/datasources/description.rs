@@ -1,29 +1,11 @@
-//! What `/api/datasources` says about a data source: its tables ([`TABLES`]), their columns and
+//! What `/api/datasources` says about a data source: its tables, their columns and
 //! absolute feed URLs. Kept apart from the endpoints so both read it without a module cycle.
 
 use serde::Serialize;
 
 use crate::datasources::store::DataSource;
 use crate::feed::columns::ColumnSet;
-use crate::feed::odata;
-
-/// A table of a data source: one entity set of its OData service and one JSON/CSV feed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Table {
-    /// One row per issue, with the data source's columns.
-    Issues,
-}
-
-/// The tables every data source offers, in the order connectors list them.
-pub const TABLES: &[Table] = &[Table::Issues];
-
-impl Table {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Issues => odata::ENTITY_SET,
-        }
-    }
-}
+use crate::feed::tables::{self, ISSUES, TableColumn, TableUrls};
 
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
@@ -37,9 +19,10 @@ pub struct DataSourceBody {
 
 #[derive(Serialize, Debug)]
 pub struct TableBody {
-    pub name: &'static str,
+    pub name: String,
+    pub description: &'static str,
     pub columns: Vec<ColumnBody>,
-    pub feeds: FeedUrls,
+    pub feeds: TableUrls,
 }
 
 #[derive(Serialize, Debug)]
@@ -57,44 +40,65 @@ pub struct ColumnBody {
     pub nullable: bool,
 }
 
-/// Absolute URLs of a table's feeds.
-#[derive(Serialize, Debug)]
-pub struct FeedUrls {
-    pub odata: String,
-    pub csv: String,
-    pub json: String,
-}
-
-/// What the API says about `data_source`, whose columns are `columns`; `base_url` without a
+/// What the API says about `data_source`, whose `Issues` columns are `columns` and whose other
+/// tables are `extra` (see `feed::odata::metadata::extra_tables`); `base_url` without a
 /// trailing slash.
-pub fn describe(base_url: &str, data_source: &DataSource, columns: &ColumnSet) -> DataSourceBody {
+pub fn describe(
+    base_url: &str,
+    data_source: &DataSource,
+    columns: &ColumnSet,
+    extra: &[(String, &'static [TableColumn])],
+) -> DataSourceBody {
     let id = data_source.id;
-    let tables = TABLES
-        .iter()
-        .map(|table| match table {
-            Table::Issues => TableBody {
-                name: table.name(),
-                columns: columns
-                    .columns()
-                    .iter()
-                    .map(|column| ColumnBody {
-                        name: column.name().to_owned(),
-                        json_type: column.edm_type().as_str(),
-                        edm_type: column.edm_type().edm_name(),
-                        // The id and the key are the only columns that are never null
-                        // (see `$metadata`), and each identifies an issue.
-                        key: !column.nullable(),
-                        nullable: column.nullable(),
-                    })
-                    .collect(),
-                feeds: FeedUrls {
-                    odata: format!("{base_url}/feed/{id}/odata/{}", table.name()),
-                    csv: format!("{base_url}/feed/{id}/csv"),
-                    json: format!("{base_url}/feed/{id}/json"),
-                },
-            },
-        })
-        .collect();
+    let issues = TableBody {
+        name: ISSUES.to_owned(),
+        description: "One row per issue, with the data source's fields.",
+        columns: columns
+            .columns()
+            .iter()
+            .map(|column| ColumnBody {
+                name: column.name().to_owned(),
+                json_type: column.edm_type().as_str(),
+                edm_type: column.edm_type().edm_name(),
+                // The id and the key are the only columns that are never null (see
+                // `$metadata`), and each identifies an issue.
+                key: !column.nullable(),
+                nullable: column.nullable(),
+            })
+            .collect(),
+        feeds: TableUrls::new(base_url, id, ISSUES),
+    };
+    let descriptions: Vec<(String, &'static str)> = tables::list(
+        data_source,
+        &extra
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect::<Vec<_>>(),
+    )
+    .into_iter()
+    .map(|table| (table.name, table.description))
+    .collect();
+    let mut tables = vec![issues];
+    for (name, table_columns) in extra {
+        tables.push(TableBody {
+            name: name.clone(),
+            description: descriptions
+                .iter()
+                .find(|(known, _)| known == name)
+                .map_or("", |(_, description)| description),
+            columns: table_columns
+                .iter()
+                .map(|column| ColumnBody {
+                    name: column.name.to_owned(),
+                    json_type: column.edm_type.as_str(),
+                    edm_type: column.edm_type.edm_name(),
+                    key: column.key,
+                    nullable: column.nullable,
+                })
+                .collect(),
+            feeds: TableUrls::new(base_url, id, name),
+        });
+    }
     DataSourceBody {
         id,
         name: data_source.name.clone(),
@@ -125,9 +129,9 @@ mod tests {
     #[test]
     fn every_table_is_described_with_its_columns_and_absolute_feed_urls() {
         let columns = ColumnSet::build(&[], &[]);
-        let body = describe("https://bi.example.com", &data_source(), &columns);
+        let body = describe("https://bi.example.com", &data_source(), &columns, &[]);
         assert_eq!(body.url, "https://bi.example.com/api/datasources/7");
-        let names: Vec<&str> = body.tables.iter().map(|t| t.name).collect();
+        let names: Vec<&str> = body.tables.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["Issues"]);
         let issues = &body.tables[0];
         assert_eq!(issues.feeds.json, "https://bi.example.com/feed/7/json");

@@ -9,7 +9,9 @@ use super::description::describe;
 use crate::datasources::store;
 use crate::db;
 use crate::feed::FeedState;
+use crate::feed::columns::ColumnSet;
 use crate::feed::error::{FeedError, Format};
+use crate::feed::odata::metadata::extra_tables;
 use crate::feed::source;
 use crate::state::AppState;
 use crate::tokens::auth::{TokenAuthError, TokenOwner};
@@ -44,8 +46,10 @@ async fn serve(
         let access = source::jira_access(state, &owner).await?;
         let base_url = state.settings.base_url_str();
         for data_source in &data_sources {
-            let columns = source::columns(state, feed, &owner, &access, data_source).await?;
-            described.push(describe(&base_url, data_source, &columns));
+            let fields = source::site_fields(state, feed, &owner, &access).await?;
+            let columns = ColumnSet::build(&fields, &data_source.fields);
+            let extra = extra_tables(data_source, &columns, &fields);
+            described.push(describe(&base_url, data_source, &columns, &extra));
         }
     }
     Ok(json!({ "dataSources": described }))

@@ -6,6 +6,8 @@ use actix_web::{HttpResponse, get, web};
 
 use super::description::describe;
 use crate::feed::FeedState;
+use crate::feed::columns::ColumnSet;
+use crate::feed::odata::metadata::extra_tables;
 use crate::feed::request::{Json, OwnedSource, Rejection};
 use crate::feed::source;
 use crate::state::AppState;
@@ -18,8 +20,15 @@ pub async fn show(
 ) -> Result<HttpResponse, Rejection<Json>> {
     let (owner, data_source) = (&owned.owner, &owned.data_source);
     let access = source::jira_access(&state, owner).await?;
-    let columns = source::columns(&state, &feed, owner, &access, data_source).await?;
-    let body = describe(&state.settings.base_url_str(), data_source, &columns);
+    let fields = source::site_fields(&state, &feed, owner, &access).await?;
+    let columns = ColumnSet::build(&fields, &data_source.fields);
+    let extra = extra_tables(data_source, &columns, &fields);
+    let body = describe(
+        &state.settings.base_url_str(),
+        data_source,
+        &columns,
+        &extra,
+    );
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(body))

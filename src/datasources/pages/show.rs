@@ -1,6 +1,7 @@
 //! `GET /app/datasources/{id}`: one data source — its query and fields, Jira's approximate issue
 //! count, a preview of the first rows with exactly the feed's columns (the feed's own
-//! [`ColumnSet`]), and the feed URLs with a Copy button and short instructions per BI tool.
+//! [`ColumnSet`]), and the feed URLs with a Copy button and short instructions per BI tool: the
+//! OData service root (BI tools list its tables) and each table's own OData, CSV and JSON URLs.
 //! Jira is read as the user; if it cannot be, the rest of the page still shows.
 
 use actix_web::http::StatusCode;
@@ -17,6 +18,7 @@ use crate::datasources::pages::{
 };
 use crate::datasources::store::DataSource;
 use crate::feed::columns::ColumnSet;
+use crate::feed::tables::{self, TableUrls};
 use crate::jira::client::{JiraError, JiraField};
 use crate::pages::session::JiraUser;
 use crate::pages::shared::{Banner, format_unix_utc};
@@ -79,6 +81,57 @@ impl FeedUrls {
     }
 }
 
+/// One of a table's feed URLs with its Copy button.
+pub(crate) struct TableLink {
+    /// `odata`, `csv` or `json`: part of the DOM ids.
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub url: String,
+}
+
+/// One table of the data source as the page lists it. Table names are OData identifiers, so
+/// they can be part of DOM ids.
+pub(crate) struct TableFeed {
+    pub name: String,
+    pub description: &'static str,
+    pub links: [TableLink; 3],
+}
+
+impl TableFeed {
+    /// Every table `source` exports, `Issues` first, with its absolute URLs.
+    /// `value_tables` names the multi-value field tables (`FieldValues`), which only the site's
+    /// fields can tell.
+    pub(crate) fn list(base_url: &str, source: &DataSource, value_tables: &[String]) -> Vec<Self> {
+        tables::list(source, value_tables)
+            .into_iter()
+            .map(|table| {
+                let urls = TableUrls::new(base_url, source.id, &table.name);
+                Self {
+                    links: [
+                        TableLink {
+                            kind: "odata",
+                            label: "OData",
+                            url: urls.odata,
+                        },
+                        TableLink {
+                            kind: "csv",
+                            label: "CSV",
+                            url: urls.csv,
+                        },
+                        TableLink {
+                            kind: "json",
+                            label: "JSON",
+                            url: urls.json,
+                        },
+                    ],
+                    name: table.name,
+                    description: table.description,
+                }
+            })
+            .collect()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "datasource.html")]
 struct ShowPage {
@@ -92,6 +145,8 @@ struct ShowPage {
     preview: Preview,
     banner: Option<Banner>,
     urls: FeedUrls,
+    /// Every table, `Issues` first.
+    tables: Vec<TableFeed>,
     apps_script: String,
     /// The email saved with the user's Jira API token: the user name BI tools ask for.
     email: Option<String>,
@@ -260,7 +315,20 @@ pub async fn show(
             None,
         ),
     };
-    let urls = FeedUrls::new(&state.settings.base_url_str(), source.id);
+    let base_url = state.settings.base_url_str();
+    let urls = FeedUrls::new(&base_url, source.id);
+    let value_tables: Vec<String> = from_jira
+        .site_fields
+        .as_deref()
+        .map(|fields| {
+            let columns = ColumnSet::build(fields, &source.fields);
+            tables::value_tables(&columns, fields)
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect()
+        })
+        .unwrap_or_default();
+    let tables = TableFeed::list(&base_url, &source, &value_tables);
     let layout = Layout::new(&state, &user, source.name.clone(), Nav::DataSources)?;
     let page = ShowPage {
         layout,
@@ -273,6 +341,7 @@ pub async fn show(
         banner: notice(&req),
         apps_script: urls.apps_script(),
         urls,
+        tables,
         email,
         access_token_path: ACCESS_TOKEN_PATH,
         jira_token_path: JIRA_TOKEN_PATH,
@@ -305,5 +374,42 @@ mod tests {
             urls.apps_script()
                 .contains("UrlFetchApp.fetch('https://bi.example.com/connector/feed/7/csv'")
         );
+    }
+
+    #[test]
+    fn the_page_lists_issues_then_the_chosen_tables_with_their_three_urls() {
+        let source = DataSource {
+            id: 7,
+            name: "Report".to_owned(),
+            jql: "project = ALPHA".to_owned(),
+            mode: IssueMode::Jql,
+            project_keys: Vec::new(),
+            fields: Vec::new(),
+            tables: crate::datasources::domain::TableSelection::parse(&["Worklogs", "Sprints"])
+                .unwrap(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let tables = TableFeed::list("https://bi.example.com", &source, &[]);
+        let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["Issues", "Worklogs", "Sprints"]);
+        let worklogs: Vec<(&str, &str)> = tables[1]
+            .links
+            .iter()
+            .map(|link| (link.kind, link.url.as_str()))
+            .collect();
+        assert_eq!(
+            worklogs,
+            [
+                ("odata", "https://bi.example.com/feed/7/odata/Worklogs"),
+                ("csv", "https://bi.example.com/feed/7/csv/Worklogs"),
+                ("json", "https://bi.example.com/feed/7/json/Worklogs"),
+            ]
+        );
+        assert_eq!(
+            tables[0].links[1].url, "https://bi.example.com/feed/7/csv",
+            "Issues keeps its URLs"
+        );
+        assert!(tables.iter().all(|t| !t.description.is_empty()));
     }
 }

@@ -6,10 +6,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 
-use super::builder;
+use super::{ENTITY_SET, builder};
 use crate::feed::FeedState;
 use crate::feed::error::FeedError;
 use crate::feed::export::{self, ExportError};
+use crate::feed::query::FeedOptions;
 use crate::feed::request::{FeedQuery, OData, OpenFeed, Rejection};
 use crate::feed::source;
 use crate::state::AppState;
@@ -20,22 +21,52 @@ pub async fn issue_count(
     feed: web::Data<FeedState>,
     query: FeedQuery<OData>,
 ) -> Result<HttpResponse, Rejection<OData>> {
+    count_of(&state, &feed, &query, ENTITY_SET).await
+}
+
+/// `GET /feed/{id}/odata/{EntitySet}/$count`: the rows of any table.
+#[get("/feed/{id}/odata/{table}/$count")]
+pub async fn table_count(
+    state: web::Data<AppState>,
+    feed: web::Data<FeedState>,
+    query: FeedQuery<OData>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Rejection<OData>> {
+    count_of(&state, &feed, &query, &path.1).await
+}
+
+async fn count_of(
+    state: &AppState,
+    feed: &FeedState,
+    query: &FeedQuery<OData>,
+    table: &str,
+) -> Result<HttpResponse, Rejection<OData>> {
     // Counting pages through every matching issue: an export in all but output.
-    let open = query.open(&state, &feed).await?;
-    let count = count_issues(&state, &feed, &query, &open, "/$count").await?;
+    let open = query.open(state, feed).await?;
+    let count = count_rows(state, feed, query, &open, table, "/$count").await?;
     Ok(builder(StatusCode::OK, "text/plain; charset=utf-8").body(count.to_string()))
 }
 
-/// The exact number of issues the query's filter matches, logged as counted for `asked_by`.
-pub(super) async fn count_issues(
+/// The exact number of rows of `table` the query's filter matches, logged as counted for
+/// `asked_by`.
+pub(super) async fn count_rows(
     state: &AppState,
     feed: &FeedState,
     query: &FeedQuery<OData>,
     open: &OpenFeed,
+    table: &str,
     asked_by: &str,
 ) -> Result<u64, FeedError> {
-    let counting = query.prepare(open, &query.options.for_count())?;
-    let plan = open.plan(feed, &counting, None, 0, None);
+    let options = if table == ENTITY_SET {
+        query.options.for_count()
+    } else {
+        FeedOptions {
+            filter: query.options.filter.clone(),
+            ..FeedOptions::default()
+        }
+    };
+    let counting = query.prepare_table(open, &options, table, state.clock.now())?;
+    let plan = open.plan_table(feed, &counting, None, 0, None);
     let jira = state.jira.with_fresh_stats();
     match export::count(&jira, &plan).await {
         Ok((total, stats)) => {

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderValue;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use super::count::count_issues;
+use super::count::count_rows;
 use super::{ENTITY_SET, ODATA_JSON, builder, service_root};
 use crate::feed::FeedState;
 use crate::feed::export::{Resume, Row};
@@ -28,34 +28,57 @@ pub async fn issues(
     query: FeedQuery<OData>,
     request: HttpRequest,
 ) -> Result<HttpResponse, Rejection<OData>> {
+    entity_set(&state, &feed, &query, &request, ENTITY_SET).await
+}
+
+/// `GET /feed/{id}/odata/{EntitySet}`: any table of the data source.
+#[get("/feed/{id}/odata/{table}")]
+pub async fn table_entity_set(
+    state: web::Data<AppState>,
+    feed: web::Data<FeedState>,
+    query: FeedQuery<OData>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Rejection<OData>> {
+    entity_set(&state, &feed, &query, &request, &path.1).await
+}
+
+async fn entity_set(
+    state: &web::Data<AppState>,
+    feed: &FeedState,
+    query: &FeedQuery<OData>,
+    request: &HttpRequest,
+    table: &str,
+) -> Result<HttpResponse, Rejection<OData>> {
     // The export slot is held from the first Jira call (`$count=true` included).
-    let open = query.open(&state, &feed).await?;
+    let open = query.open(state, feed).await?;
     let options = &query.options;
-    let prepared = query.prepare(&open, options)?;
-    let (page_size, preferred) = page_size(&request);
-    let page = query.page(&feed, "odata", options.skiptoken.as_deref(), page_size)?;
+    let prepared = query.prepare_table(&open, options, table, state.clock.now())?;
+    let (page_size, preferred) = page_size(request);
+    // `Issues` keeps its own endpoint name, so cursors issued before tables existed still work.
+    let endpoint = if table == ENTITY_SET {
+        "odata".to_owned()
+    } else {
+        format!("odata/{table}")
+    };
+    let page = query.page(feed, &endpoint, options.skiptoken.as_deref(), page_size)?;
     let count = match (options.count, page.count) {
         (false, _) => None,
         (true, Some(known)) => Some(known),
-        (true, None) => Some(count_issues(&state, &feed, &query, &open, "$count").await?),
+        (true, None) => Some(count_rows(state, feed, query, &open, table, "$count").await?),
     };
-    let plan = open.plan_page(&feed, &prepared, &page);
-    let root = service_root(&state, query.data_source.id);
-    let selected: Vec<&str> = prepared
-        .output
-        .columns()
-        .iter()
-        .map(super::super::columns::Column::name)
-        .collect();
+    let plan = open.plan_table_page(feed, &prepared, &page);
+    let root = service_root(state, query.data_source.id);
+    let selected = prepared.names();
     let context = match &options.select {
-        None => format!("{root}/$metadata#{ENTITY_SET}"),
-        Some(_) => format!("{root}/$metadata#{ENTITY_SET}({})", selected.join(",")),
+        None => format!("{root}/$metadata#{table}"),
+        Some(_) => format!("{root}/$metadata#{table}({})", selected.join(",")),
     };
     let others = query.params.encode_without(&["$skiptoken"]);
     let next_base = if others.is_empty() {
-        format!("{root}/{ENTITY_SET}?$skiptoken=")
+        format!("{root}/{table}?$skiptoken=")
     } else {
-        format!("{root}/{ENTITY_SET}?{others}&$skiptoken=")
+        format!("{root}/{table}?{others}&$skiptoken=")
     };
     let encoder = ODataEncoder {
         context,
@@ -67,7 +90,7 @@ pub async fn issues(
     if let Some(applied) = preferred {
         head.insert_header(("Preference-Applied", format!("odata.maxpagesize={applied}")));
     }
-    Ok(query.stream(&state, open.permit, plan, encoder, head).await)
+    Ok(query.stream(state, open.permit, plan, encoder, head).await)
 }
 
 /// The page size, and whether it came from `Prefer: odata.maxpagesize=N`.

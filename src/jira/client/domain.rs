@@ -42,7 +42,7 @@ impl JiraSite {
         &self.base_url
     }
 
-    pub(super) fn endpoint(&self, api_path: &'static str) -> Url {
+    pub(super) fn endpoint(&self, api_path: &str) -> Url {
         let mut url = self.base_url.clone();
         let joined = format!("{}{api_path}", self.base_url.path().trim_end_matches('/'));
         url.set_path(&joined);

@@ -17,6 +17,7 @@ use std::sync::atomic::Ordering;
 mod domain;
 #[cfg(test)]
 pub(crate) mod mock;
+mod tables;
 mod transport;
 mod wire;
 
@@ -25,6 +26,7 @@ pub use domain::{
     FieldSchema, JiraAccount, JiraCredentials, JiraError, JiraField, JiraProject, JiraSite,
     SearchPage, SearchRequest,
 };
+pub use tables::CHANGELOG_MAX_ISSUES;
 pub use transport::{BodyLimits, CallStats, JiraClient, JiraClientConfig};
 
 use transport::Call;

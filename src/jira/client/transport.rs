@@ -16,7 +16,8 @@ use url::Url;
 
 use super::domain::{JiraCredentials, JiraError, JiraSite};
 use super::wire::{
-    PATH_BULK_FETCH, PATH_FIELDS, PATH_SEARCH_JQL, describe_json_error, error_messages,
+    PATH_BULK_FETCH, PATH_CHANGELOG_BULK, PATH_FIELDS, PATH_ISSUE_WORKLOG, PATH_SEARCH_JQL,
+    describe_json_error, error_messages,
 };
 use crate::clock::Clock;
 use crate::jira::retry::{Pause, RetryPolicy, next_delay, parse_retry_after};
@@ -142,7 +143,7 @@ impl Default for JiraClientConfig {
 /// * anything else (`myself`, `approximate-count`, a page of 100 projects, a 400's error list):
 ///   a few KB to ~200 KB → **4 MiB**.
 ///
-/// The bound on memory per export is therefore `max_concurrency × issues` (8 × 32 MiB) in the
+/// The bound on memory per export is therefore `max_concurrency × issues` (12 × 32 MiB) in the
 /// worst case; typical pages are a hundredth of that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyLimits {
@@ -166,7 +167,9 @@ impl BodyLimits {
     /// The cap for the answer of `api_path` (one of our fixed paths).
     fn for_path(&self, api_path: &str) -> usize {
         match api_path {
-            PATH_SEARCH_JQL | PATH_BULK_FETCH => self.issues,
+            PATH_SEARCH_JQL | PATH_BULK_FETCH | PATH_CHANGELOG_BULK | PATH_ISSUE_WORKLOG => {
+                self.issues
+            }
             PATH_FIELDS => self.fields,
             _ => self.other,
         }
@@ -187,7 +190,11 @@ pub(super) fn http_client(config: &JiraClientConfig) -> Result<reqwest::Client, 
 /// One API call: a fixed path plus what varies. The body is encoded once and re-sent on retry.
 pub(super) struct Call {
     method: Method,
+    /// The path, or for a path with an id in it the template (`/rest/agile/1.0/sprint/{id}`):
+    /// what logs name and what picks the body cap.
     path: &'static str,
+    /// The path with the id filled in, when `path` is a template.
+    concrete: Option<String>,
     pub(super) query: Vec<(&'static str, String)>,
     body: Option<Vec<u8>>,
 }
@@ -197,9 +204,24 @@ impl Call {
         Self {
             method: Method::GET,
             path,
+            concrete: None,
             query: Vec::new(),
             body: None,
         }
+    }
+
+    /// `GET` of `template` with its one `{id}` replaced by `id`, which must be a plain decimal
+    /// number (Jira's numeric ids), so nothing a response said can change the path's shape.
+    pub(super) fn get_with_id(template: &'static str, id: &str) -> Result<Self, JiraError> {
+        let numeric = !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
+        if !numeric {
+            return Err(JiraError::InvalidResponse(format!(
+                "GET {template}: Jira gave an id that is not a number"
+            )));
+        }
+        let mut call = Self::get(template);
+        call.concrete = Some(template.replace("{id}", id));
+        Ok(call)
     }
 
     pub(super) fn post(path: &'static str, body: &impl Serialize) -> Result<Self, JiraError> {
@@ -209,6 +231,7 @@ impl Call {
         Ok(Self {
             method: Method::POST,
             path,
+            concrete: None,
             query: Vec::new(),
             body: Some(encoded),
         })
@@ -234,7 +257,7 @@ impl JiraClient {
         creds: &JiraCredentials,
         call: Call,
     ) -> Result<T, JiraError> {
-        let mut url = site.endpoint(call.path);
+        let mut url = site.endpoint(call.concrete.as_deref().unwrap_or(call.path));
         if !call.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&call.query);
         }

@@ -14,6 +14,12 @@ pub(super) const PATH_APPROXIMATE_COUNT: &str = "/rest/api/3/search/approximate-
 pub(super) const PATH_BULK_FETCH: &str = "/rest/api/3/issue/bulkfetch";
 pub(super) const PATH_FIELDS: &str = "/rest/api/3/field";
 pub(super) const PATH_PROJECT_SEARCH: &str = "/rest/api/3/project/search";
+pub(super) const PATH_CHANGELOG_BULK: &str = "/rest/api/3/changelog/bulkfetch";
+/// Templates: `{id}` is filled in with a numeric id (see `Call::get_with_id`).
+pub(super) const PATH_ISSUE_WORKLOG: &str = "/rest/api/3/issue/{id}/worklog";
+pub(super) const PATH_SPRINT: &str = "/rest/agile/1.0/sprint/{id}";
+pub(super) const PATH_PROJECT_VERSIONS: &str = "/rest/api/3/project/{id}/version";
+pub(super) const PATH_STATUSES: &str = "/rest/api/3/status";
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

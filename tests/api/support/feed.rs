@@ -116,6 +116,18 @@ pub async fn create_data_source(
     jql: &str,
     fields: &[&str],
 ) -> i64 {
+    create_data_source_with_tables(app, session, name, jql, fields, &[]).await
+}
+
+/// Creates a data source that exports `tables` besides Issues, on its page; returns its id.
+pub async fn create_data_source_with_tables(
+    app: &TestApp,
+    session: &Session,
+    name: &str,
+    jql: &str,
+    fields: &[&str],
+    tables: &[&str],
+) -> i64 {
     let html = app
         .get_page("/app/datasources/new", session)
         .await
@@ -125,6 +137,7 @@ pub async fn create_data_source(
     let form_id = input_value(&html, "form_id");
     let mut form = vec![("form_id", form_id.as_str()), ("name", name), ("jql", jql)];
     form.extend(fields.iter().map(|field| ("fields", *field)));
+    form.extend(tables.iter().map(|table| ("tables", *table)));
     let response = app.post_form("/app/datasources", session, &form).await;
     assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
     let location = response
@@ -178,6 +191,52 @@ impl Reader {
             .into_iter()
             .map(|index| dataset.issue(index).unwrap())
             .collect()
+    }
+}
+
+impl Reader {
+    /// Every row of a JSON feed, following `next` to the end.
+    pub async fn json_rows(&self, app: &TestApp, path: &str) -> Vec<serde_json::Value> {
+        let mut rows = Vec::new();
+        let mut url = app.url(path);
+        for _ in 0..10_000 {
+            let response = self.get(app, &url).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{url}");
+            let page: serde_json::Value = response.json().await.unwrap();
+            rows.extend(page["rows"].as_array().unwrap().iter().cloned());
+            match page["next"].as_str() {
+                Some(next) => url = next.to_owned(),
+                None => return rows,
+            }
+        }
+        panic!("the JSON feed never ended");
+    }
+
+    /// Every row of an OData entity set, following `@odata.nextLink` to the end.
+    pub async fn odata_rows(
+        &self,
+        app: &TestApp,
+        path: &str,
+        page_size: u32,
+    ) -> Vec<serde_json::Value> {
+        let mut rows = Vec::new();
+        let mut url = app.url(path);
+        for _ in 0..10_000 {
+            let response = self
+                .get(app, &url)
+                .header("Prefer", format!("odata.maxpagesize={page_size}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{url}");
+            let page: serde_json::Value = response.json().await.unwrap();
+            rows.extend(page["value"].as_array().unwrap().iter().cloned());
+            match page["@odata.nextLink"].as_str() {
+                Some(next) => url = next.to_owned(),
+                None => return rows,
+            }
+        }
+        panic!("the OData feed never ended");
     }
 }
 

@@ -9,6 +9,9 @@ use crate::datasources::pages::Catalog;
 use crate::datasources::store::DataSource;
 use crate::pages::form_body::FormFields;
 
+/// The "Tables" group.
+mod tables;
+
 const FORM_ID: &str = "AAAAAAAAAAAAAAAAAAAAAA";
 const NOT_UTF8: &str = "This contained characters that could not be read. Enter it again and save.";
 
@@ -40,6 +43,7 @@ fn only_error(errors: &FormErrors, part: &str) -> String {
         ("jql", &errors.jql),
         ("projects", &errors.projects),
         ("fields", &errors.fields),
+        ("tables", &errors.tables),
     ];
     for (name, error) in parts {
         if name != part {
@@ -99,6 +103,7 @@ fn posted(values: &FormValues) -> FormFields {
     ];
     pairs.extend(values.projects.iter().map(|p| ("projects", p.as_str())));
     pairs.extend(values.fields.iter().map(|f| ("fields", f.as_str())));
+    pairs.extend(values.tables.iter().map(|t| ("tables", t.as_str())));
     body(&pairs)
 }
 

@@ -1,12 +1,14 @@
 //! The form as the template renders it: the values and errors, plus the checkboxes built from
-//! the user's projects and the site's fields (named as the feed will name their columns).
+//! the user's projects and the site's fields (named as the feed will name their columns) and the
+//! tables a data source can export (`Issues` always, the others as `ExtraTable` lists them).
 
 use std::collections::{HashMap, HashSet};
 
 use super::submission::{FormErrors, FormValues};
-use crate::datasources::domain::IssueMode;
+use crate::datasources::domain::{ExtraTable, IssueMode};
 use crate::datasources::pages::Catalog;
 use crate::feed::columns::ColumnSet;
+use crate::feed::tables::{ISSUES, ISSUES_DESCRIPTION};
 use crate::jira::client::JiraField;
 
 /// One project checkbox.
@@ -32,6 +34,14 @@ pub(crate) struct FieldGroup {
     pub options: Vec<FieldOption>,
 }
 
+/// One checkbox of the "Tables" group; its name is also its value and part of its DOM id (table
+/// names are plain identifiers).
+pub(crate) struct TableOption {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub checked: bool,
+}
+
 /// The form as the template renders it.
 pub(crate) struct FormView {
     pub values: FormValues,
@@ -40,6 +50,10 @@ pub(crate) struct FormView {
     pub field_groups: Vec<FieldGroup>,
     /// The columns every data source has, whatever fields are picked.
     pub standard_columns: Vec<String>,
+    /// The table every data source has (shown ticked, it cannot be unticked) and what it holds.
+    pub issues_table: (&'static str, &'static str),
+    /// One checkbox per extra table, ticked as submitted or stored.
+    pub tables: Vec<TableOption>,
     /// False when Jira could not be asked: the lists then hold only what was already picked.
     pub catalog_loaded: bool,
 }
@@ -129,9 +143,19 @@ impl FormView {
                 (projects, groups, standard_column_names(&[]))
             }
         };
+        let tables = ExtraTable::ALL
+            .iter()
+            .map(|table| TableOption {
+                name: table.as_str(),
+                description: table.description(),
+                checked: values.tables.iter().any(|t| t.trim() == table.as_str()),
+            })
+            .collect();
         let mut view = Self {
             values,
             errors,
+            issues_table: (ISSUES, ISSUES_DESCRIPTION),
+            tables,
             projects,
             field_groups: field_groups
                 .into_iter()
@@ -177,12 +201,22 @@ impl FormView {
             "jql" => self.errors.jql.is_some(),
             "projects" => self.errors.projects.is_some(),
             "fields" => self.errors.fields.is_some(),
+            "tables" => self.errors.tables.is_some(),
             _ => false,
         };
         if error {
             format!("ds-{part}-error ds-{part}-help")
         } else {
             format!("ds-{part}-help")
+        }
+    }
+
+    /// `aria-describedby` of a table's checkbox: the group's error if any, then its description.
+    pub(crate) fn table_described_by(&self, name: &str) -> String {
+        if self.errors.tables.is_some() {
+            format!("ds-tables-error ds-table-{name}-help")
+        } else {
+            format!("ds-table-{name}-help")
         }
     }
 }
