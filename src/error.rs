@@ -88,7 +88,13 @@ impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
         match err {
             diesel::result::Error::NotFound => Self::NotFound,
-            other if crate::db::is_connection_lost(&other) => {
+            // The database went away (restart, network cut): 503 and a retry, not a 500.
+            other @ (diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                | diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )
+            | diesel::result::Error::BrokenTransactionManager) => {
                 Self::database_unavailable(format!("database: {other}"))
             }
             other => Self::internal(format!("database: {other}")),

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use url::Url;
 
@@ -92,6 +93,29 @@ impl std::fmt::Display for PostgresUrl {
 impl std::fmt::Debug for PostgresUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PostgresUrl({self})")
+    }
+}
+
+/// How the pool behaves; from `DATABASE_POOL_SIZE`, `DATABASE_CONNECT_TIMEOUT_SECONDS` and
+/// `DATABASE_STATEMENT_TIMEOUT_SECONDS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolOptions {
+    pub size: u32,
+    /// How long opening a connection, or waiting for a free one, may take before the request
+    /// gets a 503.
+    pub connect_timeout: Duration,
+    /// PostgreSQL cancels a statement that runs longer (SQLite has no equivalent).
+    pub statement_timeout: Duration,
+}
+
+impl PoolOptions {
+    /// Default timeouts (tests and tools).
+    pub fn with_size(size: u32) -> Self {
+        Self {
+            size,
+            connect_timeout: Duration::from_secs(30),
+            statement_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -194,7 +218,7 @@ pub struct Settings {
     pub outbound_timeout: std::time::Duration,
     /// Pool size and timeouts (`DATABASE_POOL_SIZE`, `DATABASE_CONNECT_TIMEOUT_SECONDS`,
     /// `DATABASE_STATEMENT_TIMEOUT_SECONDS`).
-    pub database_pool: crate::db::PoolOptions,
+    pub database_pool: PoolOptions,
     /// `MASTER_KEY_FILE`: the at-rest key every instance shares. Unset = `DATA_DIR/at-rest.key`,
     /// created on first start (one instance only; required with PostgreSQL).
     pub master_key_file: Option<PathBuf>,
@@ -277,21 +301,21 @@ impl Settings {
                 "must be at least SESSION_TTL_MINUTES",
             ));
         }
-        let outbound_timeout = std::time::Duration::from_secs(parse_number(
+        let outbound_timeout = Duration::from_secs(parse_number(
             "OUTBOUND_TIMEOUT_SECONDS",
             get("OUTBOUND_TIMEOUT_SECONDS"),
             20,
             1..=300,
         )? as u64);
-        let database_pool = crate::db::PoolOptions {
+        let database_pool = PoolOptions {
             size: parse_number("DATABASE_POOL_SIZE", get("DATABASE_POOL_SIZE"), 8, 1..=64)? as u32,
-            connect_timeout: std::time::Duration::from_secs(parse_number(
+            connect_timeout: Duration::from_secs(parse_number(
                 "DATABASE_CONNECT_TIMEOUT_SECONDS",
                 get("DATABASE_CONNECT_TIMEOUT_SECONDS"),
                 5,
                 1..=120,
             )? as u64),
-            statement_timeout: std::time::Duration::from_secs(parse_number(
+            statement_timeout: Duration::from_secs(parse_number(
                 "DATABASE_STATEMENT_TIMEOUT_SECONDS",
                 get("DATABASE_STATEMENT_TIMEOUT_SECONDS"),
                 30,

@@ -9,7 +9,7 @@ use diesel::pg::PgConnection;
 use diesel::r2d2::{Error, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 
-use super::Conn;
+use crate::db::connection::Conn;
 
 /// How long a writer waits for SQLite's lock before giving up.
 const BUSY_TIMEOUT_MS: u32 = 10_000;
@@ -23,6 +23,9 @@ enum Target {
         statement_timeout: Duration,
     },
 }
+
+/// The pool every handler and store call draws from.
+pub type Pool = r2d2::Pool<Manager>;
 
 #[derive(Debug)]
 pub struct Manager {

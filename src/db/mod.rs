@@ -5,6 +5,7 @@
 //! work off the async executor.
 
 mod connection;
+mod error;
 mod manager;
 mod postgres;
 pub mod schema;
@@ -12,67 +13,22 @@ mod sqlite;
 #[cfg(test)]
 pub mod test_support;
 
-use std::time::Duration;
-
 use diesel::connection::{
     AnsiTransactionManager, Connection, SimpleConnection, TransactionManager,
 };
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 pub use connection::Conn;
-pub use manager::Manager;
+pub use error::DbError;
+pub use manager::{Manager, Pool};
 pub use postgres::MIGRATIONS as POSTGRES_MIGRATIONS;
 pub use sqlite::MIGRATIONS;
 
 use crate::error::AppError;
 use crate::settings::DatabaseUrl;
+pub use crate::settings::PoolOptions;
 
 /// The backend type of [`Conn`], for boxed queries that run on either database.
 pub type Backend = connection::MultiBackend;
-pub type Pool = r2d2::Pool<Manager>;
-
-/// How the pool behaves; from `DATABASE_POOL_SIZE`, `DATABASE_CONNECT_TIMEOUT_SECONDS` and
-/// `DATABASE_STATEMENT_TIMEOUT_SECONDS`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PoolOptions {
-    pub size: u32,
-    /// How long opening a connection, or waiting for a free one, may take before the request
-    /// gets a 503.
-    pub connect_timeout: Duration,
-    /// PostgreSQL cancels a statement that runs longer (SQLite has no equivalent).
-    pub statement_timeout: Duration,
-}
-
-impl PoolOptions {
-    pub fn with_size(size: u32) -> Self {
-        Self {
-            size,
-            connect_timeout: Duration::from_secs(30),
-            statement_timeout: Duration::from_secs(30),
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    #[error("cannot create the database directory {path}: {source}")]
-    Directory {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("cannot make the database file {path} private (mode 0600): {source}")]
-    Permissions {
-        path: String,
-        source: std::io::Error,
-    },
-    /// One line, naming the variable and the URL with its password redacted.
-    #[error("cannot reach the database at DATABASE_URL={url}: {reason}")]
-    Unreachable { url: String, reason: String },
-    #[error("cannot open the database: {0}")]
-    Pool(#[from] r2d2::Error),
-    #[error("cannot prepare the database: {0}")]
-    Setup(String),
-}
 
 /// Opens the pool with default timeouts (tests and tools).
 pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Pool, DbError> {
@@ -175,16 +131,4 @@ fn lock(conn: &mut Conn, scope: &LockScope<'_>) -> Result<(), AppError> {
             .execute(inner)?;
     }
     Ok(())
-}
-
-/// Whether a query failed because the database went away (server restarted, network cut), so
-/// the request deserves a 503 and a retry rather than a 500.
-pub fn is_connection_lost(err: &DieselError) -> bool {
-    matches!(
-        err,
-        DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _
-        ) | DieselError::BrokenTransactionManager
-    )
 }

@@ -6,7 +6,10 @@
 use diesel::RunQueryDsl;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use super::{Conn, DbError, Manager, Pool, PoolOptions};
+use crate::db::connection::Conn;
+use crate::db::error::DbError;
+use crate::db::manager::{Manager, Pool};
+use crate::settings::PoolOptions;
 use crate::settings::PostgresUrl;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");

@@ -6,7 +6,10 @@ use std::path::Path;
 use diesel::connection::SimpleConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use super::{Conn, DbError, Manager, Pool, PoolOptions};
+use crate::db::connection::Conn;
+use crate::db::error::DbError;
+use crate::db::manager::{Manager, Pool};
+use crate::settings::PoolOptions;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
