@@ -13,7 +13,7 @@ use super::export::{Resume, Row};
 use super::query::{Params, encode_component};
 use super::request::{Csv, FeedQuery, Rejection};
 use super::stream::Encoder;
-use super::tables::ISSUES;
+use super::tables::catalog::ISSUES;
 use crate::state::AppState;
 
 #[get("/feed/{id}/csv")]

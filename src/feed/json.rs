@@ -15,7 +15,7 @@ use super::paging::NextLink;
 use super::query::Params;
 use super::request::{FeedQuery, Json, Rejection};
 use super::stream::{Encoder, JsonRows};
-use super::tables::ISSUES;
+use super::tables::catalog::ISSUES;
 use crate::state::AppState;
 
 pub const DEFAULT_LIMIT: u64 = 1_000;

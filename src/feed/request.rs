@@ -27,7 +27,8 @@ use super::paging::{Page, request_fingerprint};
 use super::query::{FeedOptions, Params, Prepared, parse_options, prepare};
 use super::source;
 use super::stream::{self, Encoder, ExportLabel};
-use super::tables::{self, PreparedFeed, TableKind};
+use super::tables::catalog::{self, TableKind};
+use super::tables::prepare::PreparedFeed;
 use crate::datasources::store::DataSource;
 use crate::jira::client::{JiraCredentials, JiraField, JiraSite};
 use crate::state::AppState;
@@ -211,7 +212,7 @@ impl<F: FeedFormat> FeedQuery<F> {
         table: &str,
         now: OffsetDateTime,
     ) -> Result<PreparedFeed, FeedError> {
-        let kind = tables::resolve(&self.data_source, &open.columns, &open.fields, table)
+        let kind = catalog::resolve(&self.data_source, &open.columns, &open.fields, table)
             .ok_or_else(FeedError::not_found)?;
         match kind {
             TableKind::Issues => Ok(PreparedFeed::issues(&self.prepare(open, options)?)),

@@ -1,6 +1,7 @@
 //! The Jira Cloud emulator, driven over real HTTP on loopback the way the app will drive it.
 
 mod conformance;
+mod history;
 mod lifecycle;
 mod rest;
 

@@ -14,6 +14,7 @@ mod datasources;
 mod emulator;
 mod feed_csv_json;
 mod feed_export;
+mod feed_history;
 mod feed_hostile;
 mod feed_issue_errors;
 mod feed_limits;

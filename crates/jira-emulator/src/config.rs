@@ -87,6 +87,15 @@ pub struct FaultConfig {
     /// How many times each of those issues is answered as an issue error before it is returned
     /// normally; `None` = every time (the issue can never be fetched while the knob is on).
     pub issue_errors_times: Option<u32>,
+    /// `changelog/bulkfetch` pages hold at most this many histories, still with a
+    /// `nextPageToken` while more follow: pages that end early, which the spec allows.
+    pub changelog_page_cap: Option<u32>,
+    /// `GET /issue/{id}/worklog` pages hold at most this many worklogs although more follow
+    /// (`total` says how many there are).
+    pub worklog_page_cap: Option<u32>,
+    /// Limits the "every Nth request" faults (and their count) to REST paths containing this
+    /// text, e.g. `changelog/bulkfetch` or `/worklog`.
+    pub fault_path_contains: Option<String>,
 }
 
 impl Default for FaultConfig {
@@ -103,6 +112,9 @@ impl Default for FaultConfig {
             stall_requests: false,
             issue_errors_percent: 0,
             issue_errors_times: None,
+            changelog_page_cap: None,
+            worklog_page_cap: None,
+            fault_path_contains: None,
         }
     }
 }

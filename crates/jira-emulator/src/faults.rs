@@ -1,8 +1,10 @@
 //! Fault injection for `/rest/...`: latency, 429 rate limits, 5xx, dropped connections and
 //! oversized bodies, so
 //! the app's retry and back-off paths can be exercised against something that really fails.
-//! Also the one fault that is not an HTTP status: `issue/bulkfetch` answering some issues under
-//! `issueErrors` ("a retriable error or payload constraint" in the spec) while the call succeeds.
+//! Also the faults that are not an HTTP status: `issue/bulkfetch` answering some issues under
+//! `issueErrors` ("a retriable error or payload constraint" in the spec) while the call succeeds,
+//! and changelog or worklog pages shorter than asked although more follow (applied by those
+//! endpoints). `fault_path_contains` aims the every-Nth faults at one endpoint.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -160,7 +162,16 @@ pub(crate) async fn rest_faults(
     if config.stall_requests {
         shared.faults.wait_while_stalled().await;
     }
-    let response = match shared.faults.next(&config) {
+    let counted = config
+        .fault_path_contains
+        .as_deref()
+        .is_none_or(|part| request.path().contains(part));
+    let fault = if counted {
+        shared.faults.next(&config)
+    } else {
+        None
+    };
+    let response = match fault {
         None => {
             return next
                 .call(request)

@@ -195,6 +195,15 @@ pub(crate) const FIELDS: &[FieldDef] = &[
     FieldDef {
         navigable: false,
         ..system(
+            "worklog",
+            "Log Work",
+            &["worklogComment", "worklogDate"],
+            Some(("array", Some("worklog"))),
+        )
+    },
+    FieldDef {
+        navigable: false,
+        ..system(
             "timetracking",
             "Time tracking",
             &[],

@@ -181,6 +181,7 @@ enum FieldKind {
     Updated,
     Resolved,
     Due,
+    WorklogDate,
 }
 
 impl FieldKind {
@@ -200,6 +201,7 @@ impl FieldKind {
             "updated" | "updateddate" => FieldKind::Updated,
             "resolved" | "resolutiondate" => FieldKind::Resolved,
             "duedate" | "due" => FieldKind::Due,
+            "worklogdate" => FieldKind::WorklogDate,
             _ => return None,
         })
     }
@@ -255,6 +257,7 @@ impl Context<'_> {
             FieldKind::Created | FieldKind::Updated | FieldKind::Resolved | FieldKind::Due => {
                 self.time(kind, clause, operator, &values)
             }
+            FieldKind::WorklogDate => self.worklog_date(clause, operator, &values),
             _ => self.choice(kind, clause, operator, &values),
         }
     }
@@ -494,26 +497,7 @@ impl Context<'_> {
         values: &[Value],
     ) -> Result<Predicate, JqlError> {
         let is_due = kind == FieldKind::Due;
-        let mut instants = Vec::new();
-        let mut empty = false;
-        for value in values {
-            match value {
-                Value::Empty => empty = true,
-                Value::Function(name, _) if name.eq_ignore_ascii_case("now") => {
-                    instants.push(self.now_ms);
-                }
-                Value::Function(name, _) => return Err(unknown_function(name)),
-                Value::Literal(text) => {
-                    let instant = parse_instant(text, self.now_ms).ok_or_else(|| {
-                        JqlError::Invalid(format!(
-                            "Date value '{text}' for field '{}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.",
-                            clause.field
-                        ))
-                    })?;
-                    instants.push(instant);
-                }
-            }
-        }
+        let (instants, empty) = self.instants(clause, values)?;
         let get: fn(&IssueCore) -> Option<i64> = match kind {
             FieldKind::Created => |core| Some(core.created),
             FieldKind::Updated => |core| Some(core.updated),
@@ -547,6 +531,58 @@ impl Context<'_> {
             }
             _ => return Err(unsupported_operator(operator, &clause.field)),
         })
+    }
+
+    /// The instants a date clause compares with, and whether it names `EMPTY`.
+    fn instants(&self, clause: &Clause, values: &[Value]) -> Result<(Vec<i64>, bool), JqlError> {
+        let mut instants = Vec::new();
+        let mut empty = false;
+        for value in values {
+            match value {
+                Value::Empty => empty = true,
+                Value::Function(name, _) if name.eq_ignore_ascii_case("now") => {
+                    instants.push(self.now_ms);
+                }
+                Value::Function(name, _) => return Err(unknown_function(name)),
+                Value::Literal(text) => {
+                    let instant = parse_instant(text, self.now_ms).ok_or_else(|| {
+                        JqlError::Invalid(format!(
+                            "Date value '{text}' for field '{}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.",
+                            clause.field
+                        ))
+                    })?;
+                    instants.push(instant);
+                }
+            }
+        }
+        Ok((instants, empty))
+    }
+
+    /// `worklogDate`: issues with a worklog the viewer may see that started in the range (the
+    /// site's first user, its administrator, sees restricted worklogs too).
+    fn worklog_date(
+        &self,
+        clause: &Clause,
+        operator: Operator,
+        values: &[Value],
+    ) -> Result<Predicate, JqlError> {
+        let (instants, _) = self.instants(clause, values)?;
+        let bound = match (operator, instants.first()) {
+            (Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le, Some(&bound)) => bound,
+            _ => return Err(unsupported_operator(operator, &clause.field)),
+        };
+        let source = self.dataset.worklog_source();
+        let admin = self
+            .dataset
+            .people()
+            .first()
+            .is_some_and(|person| person.account_id == self.viewer.account_id);
+        Ok(Box::new(move |core| {
+            source.worklogs(core).iter().any(|worklog| {
+                (admin || worklog.restriction.is_none())
+                    && compare(operator, worklog.started.cmp(&bound))
+            })
+        }))
     }
 }
 

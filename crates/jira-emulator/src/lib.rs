@@ -58,8 +58,13 @@
 //!   `<iframe id="app-frame">`); `GET /login.jsp`; `GET /atlassian-connect/all.js` (no-op `AP`).
 //! * `GET /connect-install-keys/<kid>`: PEM public key of the install tokens.
 //! * `/rest/api/{2,3}/`: `myself`, `search/jql` (GET, POST), `search/approximate-count`,
-//!   `issue/bulkfetch`, `field`, `project/search`; the removed `search` answers 410. Basic auth
-//!   (`email:api_token`) is required; JQL support is described in `jql.rs` and `jql_eval.rs`.
+//!   `issue/bulkfetch`, `field`, `project/search`, `changelog/bulkfetch`,
+//!   `issue/{idOrKey}/changelog`, `issue/{idOrKey}/worklog`, `worklog/updated`, `worklog/list`,
+//!   `status`; the removed `search` answers 410. Basic auth (`email:api_token`) is required; JQL
+//!   support (including `worklogDate`) is described in `jql.rs` and `jql_eval.rs`. Issues carry
+//!   generated change histories and worklogs (`dataset/history.rs`, `dataset/worklogs.rs`); the
+//!   first user of each site (Alice, Carol, Erin) is its administrator and alone sees worklogs
+//!   restricted to a group or role.
 //! * `/_emulator/`: `POST install|uninstall|enable|disable` (form or `Accept: application/json`),
 //!   `GET|POST faults` (partial [`FaultConfig`] JSON), `GET stats`, `POST stats/reset`.
 //!

@@ -1,12 +1,13 @@
 //! The emulator's test API for code that checks itself against Jira's data without starting a
 //! server (the product's unit tests): a site's users and generated issues, the field catalogue
-//! `GET /rest/api/3/field` serves, and the bounded JQL parser `/search/jql` uses. Everything
-//! else stays private, so the emulator's insides can change without breaking those tests.
+//! `GET /rest/api/3/field` serves, and the bounded JQL parser `/search/jql` uses; and, on
+//! [`Dataset`], the ground truth of change histories and worklogs. Everything else stays
+//! private, so the emulator's insides can change without breaking those tests.
 
 use serde_json::Value;
 
 use crate::config::DatasetConfig;
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, STATUS_RENAME, STATUSES};
 use crate::directory::{self, SiteInfo};
 use crate::jql::{JqlError, Query};
 
@@ -36,6 +37,73 @@ pub fn field_catalogue() -> Value {
 /// (has a restriction, not only `ORDER BY`).
 pub fn parse_bounded_jql(jql: &str) -> Result<(), JqlError> {
     Query::parse_bounded(jql).map(|_| ())
+}
+
+/// A status renamed since histories were written: its id, the name histories written before
+/// `renamed_at_ms` carry, and the name `GET /status` and issues show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenamedStatus {
+    pub id: String,
+    pub old_name: &'static str,
+    pub new_name: &'static str,
+    pub renamed_at_ms: i64,
+}
+
+pub fn renamed_status() -> RenamedStatus {
+    let (status, old_name, renamed_at_ms) = STATUS_RENAME;
+    let def = &STATUSES[usize::from(status)];
+    RenamedStatus {
+        id: def.id.to_string(),
+        old_name,
+        new_name: def.name,
+        renamed_at_ms,
+    }
+}
+
+impl Dataset {
+    /// Ground truth: every change history of the issue at `index`, oldest first, as
+    /// `GET /rest/api/3/issue/{id}/changelog` lists them (`Changelog` JSON, API v3). Histories
+    /// are not permission-restricted: whoever may browse the issue sees them all.
+    pub fn change_histories(&self, index: usize) -> Vec<Value> {
+        if index >= self.len() {
+            return Vec::new();
+        }
+        let core = self.core(index);
+        self.history(&core)
+            .iter()
+            .map(|change| self.change_json(change, 3, &[]))
+            .collect()
+    }
+
+    /// Ground truth: the issue's worklogs in creation order (`Worklog` JSON, API v3) as the
+    /// site user at `user` gets them (`None`: an all-seeing user, who also gets the worklogs
+    /// restricted to a group or role).
+    pub fn worklog_list(&self, index: usize, user: Option<usize>) -> Vec<Value> {
+        if index >= self.len() {
+            return Vec::new();
+        }
+        let core = self.core(index);
+        self.worklogs(&core)
+            .iter()
+            .filter(|worklog| user.is_none_or(|user| worklog.visible_to(user)))
+            .map(|worklog| self.worklog_json(&core, worklog, 3))
+            .collect()
+    }
+
+    /// Issues (indices) with more than 100 change histories: more than the issue payload's
+    /// changelog ever carries.
+    pub fn issues_with_over_100_changes(&self) -> Vec<usize> {
+        (0..self.len())
+            .filter(|&index| self.history(&self.core(index)).len() > 100)
+            .collect()
+    }
+
+    /// Issues (indices) with more than 20 worklogs: more than the issue's `worklog` field carries.
+    pub fn issues_with_over_20_worklogs(&self) -> Vec<usize> {
+        (0..self.len())
+            .filter(|&index| self.worklogs(&self.core(index)).len() > 20)
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use crate::datasources::store::DataSource;
 use crate::feed::columns::ColumnSet;
-use crate::feed::tables::{self, ISSUES, TableColumn, TableUrls};
+use crate::feed::tables::catalog::{self, ISSUES, TableUrls};
+use crate::feed::tables::column::TableColumn;
 
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
@@ -68,7 +69,7 @@ pub fn describe(
             .collect(),
         feeds: TableUrls::new(base_url, id, ISSUES),
     };
-    let descriptions: Vec<(String, &'static str)> = tables::list(
+    let descriptions: Vec<(String, &'static str)> = catalog::list(
         data_source,
         &extra
             .iter()

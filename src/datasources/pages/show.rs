@@ -18,7 +18,7 @@ use crate::datasources::pages::{
 };
 use crate::datasources::store::DataSource;
 use crate::feed::columns::ColumnSet;
-use crate::feed::tables::{self, TableUrls};
+use crate::feed::tables::catalog::{self, TableUrls};
 use crate::jira::client::{JiraError, JiraField};
 use crate::pages::session::JiraUser;
 use crate::pages::shared::{Banner, format_unix_utc};
@@ -102,7 +102,7 @@ impl TableFeed {
     /// `value_tables` names the multi-value field tables (`FieldValues`), which only the site's
     /// fields can tell.
     pub(crate) fn list(base_url: &str, source: &DataSource, value_tables: &[String]) -> Vec<Self> {
-        tables::list(source, value_tables)
+        catalog::list(source, value_tables)
             .into_iter()
             .map(|table| {
                 let urls = TableUrls::new(base_url, source.id, &table.name);
@@ -322,7 +322,7 @@ pub async fn show(
         .as_deref()
         .map(|fields| {
             let columns = ColumnSet::build(fields, &source.fields);
-            tables::value_tables(&columns, fields)
+            catalog::value_tables(&columns, fields)
                 .into_iter()
                 .map(|(name, _)| name)
                 .collect()

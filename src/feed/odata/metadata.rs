@@ -11,7 +11,8 @@ use crate::feed::FeedState;
 use crate::feed::columns::{ColumnSet, EdmType};
 use crate::feed::request::{OwnedSource, Rejection};
 use crate::feed::source;
-use crate::feed::tables::{self, TableColumn, TableKind};
+use crate::feed::tables::catalog::{self, TableKind};
+use crate::feed::tables::column::TableColumn;
 use crate::jira::client::JiraField;
 use crate::state::AppState;
 
@@ -35,15 +36,15 @@ pub fn extra_tables(
     columns: &ColumnSet,
     fields: &[JiraField],
 ) -> Vec<(String, &'static [TableColumn])> {
-    let values: Vec<String> = tables::value_tables(columns, fields)
+    let values: Vec<String> = catalog::value_tables(columns, fields)
         .into_iter()
         .map(|(name, _)| name)
         .collect();
-    tables::list(data_source, &values)
+    catalog::list(data_source, &values)
         .into_iter()
         .filter_map(|table| {
-            let kind = tables::resolve(data_source, columns, fields, &table.name)?;
-            (kind != TableKind::Issues).then(|| (table.name, tables::columns_of(&kind)))
+            let kind = catalog::resolve(data_source, columns, fields, &table.name)?;
+            (kind != TableKind::Issues).then(|| (table.name, catalog::columns_of(&kind)))
         })
         .collect()
 }

@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use super::TableColumn;
+use super::column::TableColumn;
 use crate::feed::columns::EdmType;
 use crate::feed::error::FeedError;
 use crate::feed::export::JqlVariant;

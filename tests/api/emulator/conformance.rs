@@ -146,6 +146,107 @@ async fn responses_conform_to_the_jira_openapi_schemas() {
     .await;
     assert_conforms(&schema("BulkIssueResults"), "bulkfetch", &bulk);
 
+    let dataset = emulator.dataset(0).expect("site 0");
+    let long = dataset.issues_with_over_100_changes();
+    let busy = dataset.issues_with_over_20_worklogs();
+    let some_ids: Vec<String> = (0..40)
+        .chain(long.iter().copied().take(2))
+        .filter_map(|index| dataset.issue_id(index))
+        .collect();
+    let changelog_schema = schema("BulkChangelogResponseBean");
+    let first = fetch(post(
+        &site.base_url,
+        "/rest/api/3/changelog/bulkfetch",
+        alice,
+        &json!({"issueIdsOrKeys": some_ids, "maxResults": 50}),
+    ))
+    .await;
+    assert_conforms(&changelog_schema, "changelog/bulkfetch", &first);
+    let token = first["nextPageToken"].as_str().expect("more pages");
+    let filtered = fetch(post(
+        &site.base_url,
+        "/rest/api/3/changelog/bulkfetch",
+        alice,
+        &json!({"issueIdsOrKeys": some_ids, "maxResults": 50, "nextPageToken": token}),
+    ))
+    .await;
+    assert_conforms(&changelog_schema, "changelog/bulkfetch page 2", &filtered);
+    let by_field = fetch(post(
+        &site.base_url,
+        "/rest/api/3/changelog/bulkfetch",
+        alice,
+        &json!({"issueIdsOrKeys": some_ids, "fieldIds": ["status", "project", "issuekey"]}),
+    ))
+    .await;
+    assert_conforms(&changelog_schema, "changelog/bulkfetch fieldIds", &by_field);
+    let one_issue = dataset.issue_id(long[0]).expect("id");
+    let page = fetch(get(
+        &site.base_url,
+        &format!("/rest/api/3/issue/{one_issue}/changelog?startAt=20&maxResults=30"),
+        alice,
+    ))
+    .await;
+    assert_conforms(&schema("PageBeanChangelog"), "issue changelog", &page);
+    let worklog_page = schema("PageOfWorklogs");
+    let busy_issue = dataset.issue_id(busy[0]).expect("id");
+    for version in [2, 3] {
+        let worklogs = fetch(get(
+            &site.base_url,
+            &format!("/rest/api/{version}/issue/{busy_issue}/worklog?maxResults=30"),
+            alice,
+        ))
+        .await;
+        assert_conforms(&worklog_page, "issue worklog", &worklogs);
+    }
+    let with_worklogs = fetch(post(
+        &site.base_url,
+        "/rest/api/3/issue/bulkfetch",
+        alice,
+        &json!({"issueIdsOrKeys": [busy_issue], "fields": ["worklog", "timespent"]}),
+    ))
+    .await;
+    assert_conforms(
+        &schema("BulkIssueResults"),
+        "bulkfetch worklog",
+        &with_worklogs,
+    );
+    assert_conforms(
+        &worklog_page,
+        "the worklog field",
+        &with_worklogs["issues"][0]["fields"]["worklog"],
+    );
+    let statuses = fetch(get(&site.base_url, "/rest/api/3/status", alice)).await;
+    let status_list = validator(
+        json!({"type": "array", "items": {"$ref": "#/components/schemas/StatusDetails"}}),
+    );
+    assert_conforms(&status_list, "status", &statuses);
+    let updated = fetch(get(
+        &site.base_url,
+        "/rest/api/3/worklog/updated?since=0",
+        alice,
+    ))
+    .await;
+    assert_conforms(&schema("ChangedWorklogs"), "worklog/updated", &updated);
+    let ids: Vec<&Value> = updated["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .take(5)
+        .map(|value| &value["worklogId"])
+        .collect();
+    assert_eq!(ids.len(), 5);
+    let listed = fetch(post(
+        &site.base_url,
+        "/rest/api/3/worklog/list",
+        alice,
+        &json!({ "ids": ids }),
+    ))
+    .await;
+    let worklog_list =
+        validator(json!({"type": "array", "items": {"$ref": "#/components/schemas/Worklog"}}));
+    assert_conforms(&worklog_list, "worklog/list", &listed);
+    assert_eq!(listed.as_array().map(Vec::len), Some(5));
+
     let fields = fetch(get(&site.base_url, "/rest/api/3/field", alice)).await;
     let field_list =
         validator(json!({"type": "array", "items": {"$ref": "#/components/schemas/FieldDetails"}}));

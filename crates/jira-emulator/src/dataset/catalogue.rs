@@ -173,6 +173,12 @@ pub(super) const IN_REVIEW: u8 = 2;
 pub(super) const DONE: u8 = 3;
 pub(super) const WONT_DO: u8 = 4;
 
+/// A status renamed since issues started moving through it: `(status index, old name, renamed
+/// at)`. Change histories written before the rename carry the old name in `fromString`/`toString`
+/// (Jira never rewrites history), while `GET /status` and issues show the new one.
+pub(crate) const STATUS_RENAME: (u8, &str, i64) =
+    (IN_REVIEW, "Code Review", START_MS + 365 * DAY_MS);
+
 pub(crate) const STATUSES: &[StatusDef] = &[
     StatusDef {
         id: 10_000,

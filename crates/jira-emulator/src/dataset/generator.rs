@@ -96,9 +96,13 @@ impl Dataset {
         let assignee = (!rng.chance(15)).then(|| rng.below(people as u64) as usize);
         let reporter = rng.below(people as u64) as usize;
         let room = (ANCHOR_NOW_MS - created).clamp(0, 60 * DAY_MS);
-        let updated = created + rng.below(room as u64 + 1) as i64;
+        // Whole seconds, like the change histories that end at `updated` (their ids order by
+        // the second; see `history.rs`).
+        let updated = ceil_second(created + rng.below(room as u64 + 1) as i64);
         let done = STATUSES[usize::from(status)].category == 2;
-        let resolved = done.then(|| created + rng.below((updated - created) as u64 + 1) as i64);
+        let resolved = done.then(|| {
+            ceil_second(created + rng.below((updated - created) as u64 + 1) as i64).min(updated)
+        });
         let resolution = done.then(|| match status {
             WONT_DO => 1,
             _ if rng.chance(10) => 2,
@@ -210,7 +214,9 @@ impl Dataset {
             .chance(50)
             .then(|| [1, 2, 4, 8, 16, 24, 40][rng.below(7) as usize] * 3600);
         let started = core.status != TO_DO;
-        let time_spent = match original_estimate {
+        // Drawn and dropped, so every later field keeps its values: time spent is now the sum
+        // of the worklogs.
+        let _drawn_time_spent = match original_estimate {
             Some(estimate) if started && rng.chance(70) => {
                 Some(rng.below((estimate as u64 * 3) / 2 / 1800 + 1) as i64 * 1800)
             }
@@ -263,7 +269,7 @@ impl Dataset {
             sprints,
             story_points,
             original_estimate,
-            time_spent,
+            time_spent: self.time_spent(core),
             severity,
             platforms,
             reviewers,
@@ -284,4 +290,9 @@ pub(super) fn project_and_number(index: usize) -> (u8, u64) {
     let per_cycle = CYCLE.iter().filter(|&&p| p == project).count() as u64;
     let rank = CYCLE[..position].iter().filter(|&&p| p == project).count() as u64;
     (project, (index / CYCLE.len()) as u64 * per_cycle + rank + 1)
+}
+
+/// `ms` rounded up to a whole second.
+pub(super) fn ceil_second(ms: i64) -> i64 {
+    ms.div_euclid(1000) * 1000 + if ms.rem_euclid(1000) == 0 { 0 } else { 1000 }
 }

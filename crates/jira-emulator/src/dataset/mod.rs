@@ -10,10 +10,14 @@
 mod calendar;
 mod catalogue;
 mod generator;
+mod history;
 mod rendering;
 mod rng;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_history;
+mod worklogs;
 
 use serde_json::Value;
 
@@ -25,11 +29,13 @@ pub(crate) use calendar::{format_datetime, parse_date};
 use catalogue::CYCLE;
 pub use catalogue::{ApiVersion, FIRST_ISSUE_ID, ProjectDef};
 pub(crate) use catalogue::{
-    CATEGORIES, ISSUE_TYPES, LABELS, PRIORITIES, PROJECTS, RESOLUTIONS, STATUSES,
+    CATEGORIES, ISSUE_TYPES, LABELS, PRIORITIES, PROJECTS, RESOLUTIONS, STATUS_RENAME, STATUSES,
 };
 pub(crate) use generator::IssueCore;
 use generator::project_and_number;
+pub(crate) use history::Change;
 use rng::mix;
+pub(crate) use worklogs::Worklog;
 
 /// One site's issues.
 #[derive(Debug)]

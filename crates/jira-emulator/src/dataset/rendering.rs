@@ -122,13 +122,9 @@ impl Dataset {
                 .resolved
                 .map_or(Value::Null, |ms| json!(format_datetime(ms))),
             "statuscategorychangedate" => {
-                let changed = match core.category() {
-                    0 => core.created,
-                    1 => core.created + (core.updated - core.created) / 2,
-                    _ => core.resolved.unwrap_or(core.updated),
-                };
-                json!(format_datetime(changed))
+                json!(format_datetime(self.status_category_changed(core)))
             }
+            "worklog" => self.worklog_field(core, None, api),
             "duedate" => core
                 .due
                 .map_or(Value::Null, |day| json!(format_date(day))),
@@ -342,7 +338,7 @@ impl Dataset {
         })
     }
 
-    fn status_json(&self, status: u8, api: u8) -> Value {
+    pub(crate) fn status_json(&self, status: u8, api: u8) -> Value {
         let def = &STATUSES[usize::from(status)];
         let category = &CATEGORIES[usize::from(def.category)];
         json!({

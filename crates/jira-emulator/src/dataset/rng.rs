@@ -7,6 +7,8 @@ pub(super) enum Stream {
     Parent = 2,
     Core = 3,
     Extra = 4,
+    History = 5,
+    Worklogs = 6,
 }
 
 /// SplitMix64: tiny, fast and good enough to make data look random while staying reproducible.

@@ -103,9 +103,10 @@ pub(crate) async fn bulkfetch(
     let issues: Vec<Value> = found
         .iter()
         .map(|&index| {
-            let mut issue = site
-                .dataset
-                .render(&site.dataset.core(index), &selection, version);
+            let core = site.dataset.core(index);
+            let mut issue = site.dataset.render(&core, &selection, version);
+            site.dataset
+                .restrict_worklog_field(&mut issue, &core, user.user, version.number());
             if let Value::Object(map) = &mut issue {
                 if with_names {
                     map.insert("names".into(), names(&selection));

@@ -1,9 +1,12 @@
 //! The Jira Cloud REST endpoints the app calls, with Jira's shapes (the OpenAPI schemas are
 //! strict: no extra keys) and Jira's error bodies (`ErrorCollection`).
 
+mod changelog;
 mod issues;
 mod meta;
 mod search;
+mod statuses;
+mod worklogs;
 
 use std::fmt;
 
@@ -13,6 +16,7 @@ use serde::de::DeserializeOwned;
 
 use super::dataset::ApiVersion;
 use super::jql::JqlError;
+use super::state::SiteRuntime;
 
 /// Registers the REST routes; mounted under `/rest`.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -39,6 +43,27 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             "/api/{version}/issue/bulkfetch",
             web::post().to(issues::bulkfetch),
         )
+        .route(
+            "/api/{version}/changelog/bulkfetch",
+            web::post().to(changelog::bulkfetch),
+        )
+        .route(
+            "/api/{version}/issue/{issue}/changelog",
+            web::get().to(changelog::issue_changelog),
+        )
+        .route(
+            "/api/{version}/issue/{issue}/worklog",
+            web::get().to(worklogs::issue_worklogs),
+        )
+        .route(
+            "/api/{version}/worklog/updated",
+            web::get().to(worklogs::updated),
+        )
+        .route(
+            "/api/{version}/worklog/list",
+            web::post().to(worklogs::list),
+        )
+        .route("/api/{version}/status", web::get().to(statuses::statuses))
         .default_service(web::to(dead_link));
 }
 
@@ -131,6 +156,15 @@ pub(crate) fn single_param<'a>(params: &'a [(String, String)], name: &str) -> Op
         .iter()
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.as_str())
+}
+
+/// The index of the issue `id_or_key` names, if it exists and `user` may browse its project.
+pub(crate) fn visible_issue(site: &SiteRuntime, user: usize, id_or_key: &str) -> Option<usize> {
+    let hidden = &site.info.users.get(user)?.hidden_projects;
+    site.dataset.index_of(id_or_key.trim()).filter(|&index| {
+        let project = site.dataset.project_key(index);
+        !hidden.iter().any(|key| Some(key.as_str()) == project)
+    })
 }
 
 /// Jira's HTML 404 for REST paths it does not know.

@@ -177,8 +177,11 @@ fn search_page(
     let issues: Vec<Value> = results[start..end]
         .iter()
         .map(|&index| {
+            let core = site.dataset.core(index as usize);
+            let mut issue = site.dataset.render(&core, &selection, version);
             site.dataset
-                .render(&site.dataset.core(index as usize), &selection, version)
+                .restrict_worklog_field(&mut issue, &core, user.user, version.number());
+            issue
         })
         .collect();
     ctx.shared.stats.issues_returned(issues.len());

@@ -8,7 +8,7 @@ use super::submission::{FormErrors, FormValues};
 use crate::datasources::domain::{ExtraTable, IssueMode};
 use crate::datasources::pages::Catalog;
 use crate::feed::columns::ColumnSet;
-use crate::feed::tables::{ISSUES, ISSUES_DESCRIPTION};
+use crate::feed::tables::catalog::{ISSUES, ISSUES_DESCRIPTION};
 use crate::jira::client::JiraField;
 
 /// One project checkbox.

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{ISSUE_ID, ISSUE_KEY, field, id_of, issue_ident, string, text};
 use crate::feed::columns::{CellValue, EdmType, SPRINT_SCHEMAS};
 use crate::feed::export::Row;
-use crate::feed::tables::TableColumn;
+use crate::feed::tables::column::TableColumn;
 use crate::jira::client::JiraField;
 
 pub const LABEL_COLUMNS: &[TableColumn] = &[

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use super::{ISSUE_ID, ISSUE_KEY, cell, compare_ids, id_of, instant, issue_ident, text};
 use crate::feed::columns::{CellValue, EdmType};
 use crate::feed::export::Row;
-use crate::feed::tables::TableColumn;
+use crate::feed::tables::column::TableColumn;
 
 pub const COLUMNS: &[TableColumn] = &[
     ISSUE_ID,

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{ISSUE_ID, ISSUE_KEY, field, id_of, issue_ident, text};
 use crate::feed::columns::{CellValue, EdmType};
 use crate::feed::export::Row;
-use crate::feed::tables::TableColumn;
+use crate::feed::tables::column::TableColumn;
 
 pub const COLUMNS: &[TableColumn] = &[
     ISSUE_ID,

@@ -21,7 +21,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::feed::columns::{CellValue, EdmType, parse_date, parse_jira_datetime};
-use crate::feed::tables::TableColumn;
+use crate::feed::tables::column::TableColumn;
 
 /// The two columns every per-issue table starts with.
 pub const ISSUE_ID: TableColumn = TableColumn::key("IssueId", EdmType::String);

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::{ISSUE_ID, ISSUE_KEY, field, instant_cell, integer, issue_ident, text};
 use crate::feed::columns::{CellValue, EdmType, SPRINT_SCHEMAS};
 use crate::feed::export::Row;
-use crate::feed::tables::TableColumn;
+use crate::feed::tables::column::TableColumn;
 use crate::jira::client::JiraField;
 
 pub const SPRINT_ID: TableColumn = TableColumn::key("SprintId", EdmType::Int64);

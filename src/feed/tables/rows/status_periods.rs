@@ -31,7 +31,7 @@ use super::changes::{items, ordered};
 use super::{ISSUE_ID, ISSUE_KEY, field, id_of, instant, issue_ident, string};
 use crate::feed::columns::{CellValue, EdmType};
 use crate::feed::export::Row;
-use crate::feed::tables::TableColumn;
+use crate::feed::tables::column::TableColumn;
 
 pub const PERIOD_COLUMNS: &[TableColumn] = &[
     ISSUE_ID,

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{ISSUE_ID, ISSUE_KEY, boolean, date_cell, field, id_of, issue_ident, text};
 use crate::feed::columns::{CellValue, EdmType};
 use crate::feed::export::Row;
-use crate::feed::tables::TableColumn;
+use crate::feed::tables::column::TableColumn;
 
 pub const VERSION_ID: TableColumn = TableColumn::key("VersionId", EdmType::String);
 

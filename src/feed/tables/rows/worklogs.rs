@@ -14,7 +14,7 @@ use super::{
 };
 use crate::feed::columns::{CellValue, EdmType, adf_to_text};
 use crate::feed::export::Row;
-use crate::feed::tables::TableColumn;
+use crate::feed::tables::column::TableColumn;
 
 pub const COLUMNS: &[TableColumn] = &[
     ISSUE_ID,
