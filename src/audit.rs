@@ -51,7 +51,7 @@ pub struct Actor {
 /// One recorded event, as read back.
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = audit_events)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct AuditEvent {
     pub id: i64,
     pub tenant_id: i64,

@@ -105,15 +105,51 @@ impl MasterKey {
     /// An existing file that the group or others may access is refused.
     pub fn load_or_create(data_dir: &Path) -> Result<Self, CryptoError> {
         let path = data_dir.join(KEY_FILE);
+        match Self::read(&path)? {
+            Some(key) => Ok(key),
+            None => Self::create(&path),
+        }
+    }
+
+    /// Reads a key file that must exist (`MASTER_KEY_FILE`, shared by every instance): a missing
+    /// one is an error, since an instance that made its own key could open nothing the others
+    /// sealed.
+    pub fn load(path: &Path) -> Result<Self, CryptoError> {
+        Self::read(path)?.ok_or_else(|| CryptoError::KeyFile {
+            path: path.display().to_string(),
+            reason: format!(
+                "not found; create it once with `jira-bi-connector generate-key {}` and give \
+                 every instance the same file",
+                path.display()
+            ),
+        })
+    }
+
+    /// Writes a new random key to `path` (mode 0600); an existing file is never overwritten.
+    pub fn create(path: &Path) -> Result<Self, CryptoError> {
         let key_error = |reason: String| CryptoError::KeyFile {
             path: path.display().to_string(),
             reason,
         };
-        match std::fs::read(&path) {
+        let key = random_bytes::<32>()?;
+        let mut file = create_private_file(path).map_err(|e| key_error(e.to_string()))?;
+        file.write_all(URL_SAFE_NO_PAD.encode(key).as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| key_error(e.to_string()))?;
+        Ok(Self(key))
+    }
+
+    /// The key in `path`, or `None` when there is no such file.
+    fn read(path: &Path) -> Result<Option<Self>, CryptoError> {
+        let key_error = |reason: String| CryptoError::KeyFile {
+            path: path.display().to_string(),
+            reason,
+        };
+        match std::fs::read(path) {
             Ok(bytes) => {
                 // The key opens every sealed secret: refuse to run on a copy others can read.
                 if let Some(mode) =
-                    crate::private_files::loose_mode(&path).map_err(|e| key_error(e.to_string()))?
+                    crate::private_files::loose_mode(path).map_err(|e| key_error(e.to_string()))?
                 {
                     return Err(key_error(format!(
                         "mode {mode:04o} lets other users read it; run `chmod 600 {}` and start again",
@@ -127,16 +163,9 @@ impl MasterKey {
                 let key: [u8; 32] = decoded
                     .try_into()
                     .map_err(|_| key_error("must hold exactly 32 bytes".into()))?;
-                Ok(Self(key))
+                Ok(Some(Self(key)))
             }
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                let key = random_bytes::<32>()?;
-                let mut file = create_private_file(&path).map_err(|e| key_error(e.to_string()))?;
-                file.write_all(URL_SAFE_NO_PAD.encode(key).as_bytes())
-                    .and_then(|()| file.sync_all())
-                    .map_err(|e| key_error(e.to_string()))?;
-                Ok(Self(key))
-            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(key_error(err.to_string())),
         }
     }

@@ -54,15 +54,33 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status())
+        let mut response = HttpResponse::build(self.status());
+        if matches!(self, Self::Unavailable { .. }) {
+            response.insert_header(("Retry-After", DATABASE_RETRY_AFTER_SECONDS.to_string()));
+        }
+        response
             .content_type("text/plain; charset=utf-8")
             .body(self.to_string())
     }
 }
 
+/// What a 503 for a lost database asks clients to wait before retrying.
+pub const DATABASE_RETRY_AFTER_SECONDS: u32 = 5;
+
+impl AppError {
+    /// The database cannot be reached right now (logged once here, without the URL).
+    fn database_unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(error.cause = %cause, "database unavailable");
+        Self::Unavailable {
+            message: "The service cannot reach its database right now. Try again in a few seconds."
+                .into(),
+        }
+    }
+}
+
 impl From<r2d2::Error> for AppError {
     fn from(err: r2d2::Error) -> Self {
-        Self::internal(format!("database pool: {err}"))
+        Self::database_unavailable(format!("database pool: {err}"))
     }
 }
 
@@ -70,6 +88,15 @@ impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
         match err {
             diesel::result::Error::NotFound => Self::NotFound,
+            // The database went away (restart, network cut): 503 and a retry, not a 500.
+            other @ (diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                | diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )
+            | diesel::result::Error::BrokenTransactionManager) => {
+                Self::database_unavailable(format!("database: {other}"))
+            }
             other => Self::internal(format!("database: {other}")),
         }
     }

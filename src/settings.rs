@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use url::Url;
 
@@ -21,10 +22,101 @@ fn invalid(variable: &'static str, reason: impl Into<String>) -> SettingsError {
     }
 }
 
-/// Where the SQLite database lives. PostgreSQL will be a second variant.
+/// Which database to use: a SQLite file (the default, one instance) or PostgreSQL (any number
+/// of instances sharing it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(PathBuf),
+    Postgres(PostgresUrl),
+}
+
+/// A `postgres://` URL. It may carry a password, so `Display` and `Debug` show it as `***`;
+/// only the pool sees the real one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresUrl(Url);
+
+impl PostgresUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let url = Url::parse(raw).map_err(|e| format!("not a URL ({e})"))?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            return Err("expected postgres://user:password@host:port/database".into());
+        }
+        Ok(Self(url))
+    }
+
+    /// The URL with `name=value` added to its parameters unless the operator set it already.
+    pub fn with_param(&self, name: &str, value: &str) -> String {
+        let mut url = self.0.clone();
+        if !url.query_pairs().any(|(key, _)| key == name) {
+            url.query_pairs_mut().append_pair(name, value);
+        }
+        url.into()
+    }
+
+    /// The same server and credentials, another database (tests make one per test).
+    pub fn with_database(&self, database: &str) -> Self {
+        let mut url = self.0.clone();
+        url.set_path(&format!("/{database}"));
+        Self(url)
+    }
+
+    /// The URL as written, password included: for the connection only, never for a log.
+    pub fn expose(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::fmt::Display for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = self.0.clone();
+        if shown.password().is_some() {
+            let _ = shown.set_password(Some("***"));
+        }
+        let pairs: Vec<(String, String)> = shown
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "password" {
+                    "***".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        if !pairs.is_empty() {
+            shown.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        f.write_str(shown.as_str())
+    }
+}
+
+impl std::fmt::Debug for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PostgresUrl({self})")
+    }
+}
+
+/// How the pool behaves; from `DATABASE_POOL_SIZE`, `DATABASE_CONNECT_TIMEOUT_SECONDS` and
+/// `DATABASE_STATEMENT_TIMEOUT_SECONDS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolOptions {
+    pub size: u32,
+    /// How long opening a connection, or waiting for a free one, may take before the request
+    /// gets a 503.
+    pub connect_timeout: Duration,
+    /// PostgreSQL cancels a statement that runs longer (SQLite has no equivalent).
+    pub statement_timeout: Duration,
+}
+
+impl PoolOptions {
+    /// Default timeouts (tests and tools).
+    pub fn with_size(size: u32) -> Self {
+        Self {
+            size,
+            connect_timeout: Duration::from_secs(30),
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// An `http(s)://host[:port]` origin, the unit in which Jira sites are allowed.
@@ -124,7 +216,12 @@ pub struct Settings {
     pub session_max: time::Duration,
     /// Timeout for each call to Jira and to the install-keys server.
     pub outbound_timeout: std::time::Duration,
-    pub database_pool_size: u32,
+    /// Pool size and timeouts (`DATABASE_POOL_SIZE`, `DATABASE_CONNECT_TIMEOUT_SECONDS`,
+    /// `DATABASE_STATEMENT_TIMEOUT_SECONDS`).
+    pub database_pool: PoolOptions,
+    /// `MASTER_KEY_FILE`: the at-rest key every instance shares. Unset = `DATA_DIR/at-rest.key`,
+    /// created on first start (one instance only; required with PostgreSQL).
+    pub master_key_file: Option<PathBuf>,
     /// How many exports may stream at once (see `feed::limits`).
     pub export_limits: ExportLimitSettings,
 }
@@ -204,14 +301,35 @@ impl Settings {
                 "must be at least SESSION_TTL_MINUTES",
             ));
         }
-        let outbound_timeout = std::time::Duration::from_secs(parse_number(
+        let outbound_timeout = Duration::from_secs(parse_number(
             "OUTBOUND_TIMEOUT_SECONDS",
             get("OUTBOUND_TIMEOUT_SECONDS"),
             20,
             1..=300,
         )? as u64);
-        let database_pool_size =
-            parse_number("DATABASE_POOL_SIZE", get("DATABASE_POOL_SIZE"), 8, 1..=64)? as u32;
+        let database_pool = PoolOptions {
+            size: parse_number("DATABASE_POOL_SIZE", get("DATABASE_POOL_SIZE"), 8, 1..=64)? as u32,
+            connect_timeout: Duration::from_secs(parse_number(
+                "DATABASE_CONNECT_TIMEOUT_SECONDS",
+                get("DATABASE_CONNECT_TIMEOUT_SECONDS"),
+                5,
+                1..=120,
+            )? as u64),
+            statement_timeout: Duration::from_secs(parse_number(
+                "DATABASE_STATEMENT_TIMEOUT_SECONDS",
+                get("DATABASE_STATEMENT_TIMEOUT_SECONDS"),
+                30,
+                1..=3600,
+            )? as u64),
+        };
+        let master_key_file = get("MASTER_KEY_FILE").map(|raw| PathBuf::from(raw.trim()));
+        if matches!(database_url, DatabaseUrl::Postgres(_)) && master_key_file.is_none() {
+            return Err(invalid(
+                "MASTER_KEY_FILE",
+                "is required with a PostgreSQL DATABASE_URL, so every instance seals and signs \
+                 with the same key; create one with `jira-bi-connector generate-key <path>`",
+            ));
+        }
         let export_limits = ExportLimitSettings::from_lookup(get)?;
 
         Ok(Self {
@@ -224,7 +342,8 @@ impl Settings {
             session_ttl,
             session_max,
             outbound_timeout,
-            database_pool_size,
+            database_pool,
+            master_key_file,
             export_limits,
         })
     }
@@ -268,14 +387,13 @@ fn parse_database_url(raw: &str) -> Result<DatabaseUrl, SettingsError> {
         return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
     }
     if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-        return Err(invalid(
-            "DATABASE_URL",
-            "PostgreSQL is not supported by this build yet; use sqlite://<path>",
-        ));
+        return PostgresUrl::parse(raw)
+            .map(DatabaseUrl::Postgres)
+            .map_err(|reason| invalid("DATABASE_URL", reason));
     }
     Err(invalid(
         "DATABASE_URL",
-        "expected sqlite://<path>, e.g. sqlite://./data/app.sqlite3",
+        "expected sqlite://<path> or postgres://user:password@host/database",
     ))
 }
 
@@ -349,7 +467,9 @@ mod tests {
             ("BASE_URL", "ftp://x"),
             ("BIND_ADDRESS", "localhost"),
             ("DATABASE_URL", "mysql://x"),
-            ("DATABASE_URL", "postgres://x"),
+            ("DATABASE_URL", "postgresql://[bad"),
+            ("DATABASE_CONNECT_TIMEOUT_SECONDS", "0"),
+            ("DATABASE_STATEMENT_TIMEOUT_SECONDS", "forever"),
             ("INSTALL_KEYS_URL", "::"),
             ("ALLOWED_JIRA_HOSTS", "http://127.0.0.1:9001/path"),
             ("SESSION_TTL_MINUTES", "0"),
@@ -392,6 +512,49 @@ mod tests {
         let err = settings(&[("EXPORTS_PER_USER", "9"), ("EXPORTS_TOTAL", "4")]).unwrap_err();
         assert_eq!(err.variable, "EXPORTS_PER_USER");
         assert!(err.reason.contains("EXPORTS_TOTAL"), "{}", err.reason);
+    }
+
+    #[test]
+    fn a_postgres_url_is_accepted_with_a_shared_key_and_never_shows_its_password() {
+        let s = settings(&[
+            (
+                "DATABASE_URL",
+                "postgres://bi:s3cret@db.internal:5432/bi?sslmode=require",
+            ),
+            ("MASTER_KEY_FILE", "/etc/bi/master.key"),
+        ])
+        .unwrap();
+        let DatabaseUrl::Postgres(url) = &s.database_url else {
+            panic!("{:?}", s.database_url)
+        };
+        assert_eq!(
+            url.to_string(),
+            "postgres://bi:***@db.internal:5432/bi?sslmode=require"
+        );
+        assert!(!format!("{s:?}").contains("s3cret"));
+        assert!(
+            url.with_param("connect_timeout", "5")
+                .ends_with("&connect_timeout=5")
+        );
+        assert_eq!(s.master_key_file, Some(PathBuf::from("/etc/bi/master.key")));
+        let query_password = PostgresUrl::parse("postgresql:///bi?host=/run&password=hunter2")
+            .unwrap()
+            .to_string();
+        assert!(!query_password.contains("hunter2"), "{query_password}");
+    }
+
+    #[test]
+    fn postgres_without_a_shared_master_key_is_refused() {
+        let err = settings(&[("DATABASE_URL", "postgres://db/bi")]).unwrap_err();
+        assert_eq!(err.variable, "MASTER_KEY_FILE");
+    }
+
+    #[test]
+    fn database_timeouts_default_to_five_and_thirty_seconds() {
+        let pool = settings(&[]).unwrap().database_pool;
+        assert_eq!(pool.size, 8);
+        assert_eq!(pool.connect_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(pool.statement_timeout, std::time::Duration::from_secs(30));
     }
 
     #[test]

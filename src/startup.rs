@@ -1,4 +1,5 @@
-//! Builds the application: opens the database (migrations run before the port binds), derives
+//! Builds the application: loads the master key (`MASTER_KEY_FILE`, shared by every instance, or
+//! `DATA_DIR/at-rest.key`), opens the database (migrations run before the port binds), derives
 //! keys, binds the listener (port 0 in tests) and wires the route registry.
 
 use std::net::TcpListener;
@@ -69,8 +70,11 @@ impl Application {
                 source,
             }
         })?;
-        let master = MasterKey::load_or_create(&settings.data_dir)?;
-        let pool = db::connect(&settings.database_url, settings.database_pool_size)?;
+        let master = match &settings.master_key_file {
+            Some(path) => MasterKey::load(path)?,
+            None => MasterKey::load_or_create(&settings.data_dir)?,
+        };
+        let pool = db::open(&settings.database_url, settings.database_pool)?;
         let listener =
             TcpListener::bind(settings.bind_address).map_err(|source| StartupError::Bind {
                 address: settings.bind_address.to_string(),

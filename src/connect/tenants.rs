@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use url::Url;
 
 use crate::crypto::{Sealer, SecretString};
-use crate::db::Conn;
 use crate::db::schema::tenants;
+use crate::db::{self, Conn, LockScope};
 use crate::error::AppError;
 
 /// A Jira site's stable identifier (`clientKey`), as Atlassian sends it.
@@ -33,7 +33,7 @@ impl ClientKey {
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = tenants)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct TenantRow {
     pub id: i64,
     pub client_key: String,
@@ -145,48 +145,54 @@ pub fn record_installation(
     installation: &Installation,
     now: i64,
 ) -> Result<InstallOutcome, AppError> {
-    conn.immediate_transaction(|conn| {
-        let existing = find_row(conn, installation.client_key.as_str())?;
-        let base_url = installation.base_url.as_str().trim_end_matches('/');
-        let display_url = installation.display_url.as_str().trim_end_matches('/');
-        match existing {
-            None => {
-                diesel::insert_into(tenants::table)
-                    .values((
-                        tenants::client_key.eq(installation.client_key.as_str()),
-                        tenants::shared_secret_sealed.eq(&installation.shared_secret_sealed),
-                        tenants::base_url.eq(base_url),
-                        tenants::display_url.eq(display_url),
-                        tenants::product_type.eq(&installation.product_type),
-                        tenants::oauth_client_id.eq(&installation.oauth_client_id),
-                        tenants::installed.eq(true),
-                        tenants::enabled.eq(true),
-                        tenants::installed_at.eq(now),
-                        tenants::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                Ok(InstallOutcome::New)
+    db::write_transaction(
+        conn,
+        &LockScope::Site {
+            client_key: installation.client_key.as_str(),
+        },
+        |conn| {
+            let existing = find_row(conn, installation.client_key.as_str())?;
+            let base_url = installation.base_url.as_str().trim_end_matches('/');
+            let display_url = installation.display_url.as_str().trim_end_matches('/');
+            match existing {
+                None => {
+                    diesel::insert_into(tenants::table)
+                        .values((
+                            tenants::client_key.eq(installation.client_key.as_str()),
+                            tenants::shared_secret_sealed.eq(&installation.shared_secret_sealed),
+                            tenants::base_url.eq(base_url),
+                            tenants::display_url.eq(display_url),
+                            tenants::product_type.eq(&installation.product_type),
+                            tenants::oauth_client_id.eq(&installation.oauth_client_id),
+                            tenants::installed.eq(true),
+                            tenants::enabled.eq(true),
+                            tenants::installed_at.eq(now),
+                            tenants::updated_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                    Ok(InstallOutcome::New)
+                }
+                Some(row) => {
+                    diesel::update(tenants::table.filter(tenants::id.eq(row.id)))
+                        .set((
+                            tenants::shared_secret_sealed.eq(&installation.shared_secret_sealed),
+                            tenants::base_url.eq(base_url),
+                            tenants::display_url.eq(display_url),
+                            tenants::product_type.eq(&installation.product_type),
+                            tenants::oauth_client_id.eq(&installation.oauth_client_id),
+                            tenants::installed.eq(true),
+                            tenants::enabled.eq(true),
+                            tenants::uninstalled_at.eq(None::<i64>),
+                            tenants::updated_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                    Ok(InstallOutcome::Reinstalled {
+                        base_url_changed: row.base_url != base_url,
+                    })
+                }
             }
-            Some(row) => {
-                diesel::update(tenants::table.filter(tenants::id.eq(row.id)))
-                    .set((
-                        tenants::shared_secret_sealed.eq(&installation.shared_secret_sealed),
-                        tenants::base_url.eq(base_url),
-                        tenants::display_url.eq(display_url),
-                        tenants::product_type.eq(&installation.product_type),
-                        tenants::oauth_client_id.eq(&installation.oauth_client_id),
-                        tenants::installed.eq(true),
-                        tenants::enabled.eq(true),
-                        tenants::uninstalled_at.eq(None::<i64>),
-                        tenants::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                Ok(InstallOutcome::Reinstalled {
-                    base_url_changed: row.base_url != base_url,
-                })
-            }
-        }
-    })
+        },
+    )
 }
 
 /// Marks a tenant uninstalled, keeping its rows. Returns false when it was unknown.

@@ -1,7 +1,7 @@
 //! Storage of data sources. Every read and write filters by owner (site and account), so another
 //! user's id behaves exactly like an id that does not exist. Create, update and delete run in
-//! one `BEGIN IMMEDIATE` transaction with their audit record, so the per-user limit, the
-//! case-insensitive name uniqueness and the one-time form id hold under concurrent requests.
+//! one write transaction locked on the owner ([`db::write_transaction`]) with their audit record, so the per-user limit, the
+//! case-insensitive name uniqueness and the one-time form id hold under concurrent requests, on every instance.
 
 use diesel::prelude::*;
 use time::OffsetDateTime;
@@ -10,14 +10,14 @@ use crate::audit::{self, Actor, AuditAction};
 use crate::datasources::domain::{
     DataSourceDefinition, IssueMode, MAX_DATA_SOURCES_PER_USER, TableSelection,
 };
-use crate::db::Conn;
 use crate::db::schema::data_sources;
+use crate::db::{self, Conn, LockScope};
 use crate::error::AppError;
 use crate::tokens::domain::FormId;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = data_sources)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 struct Row {
     id: i64,
     name: String,
@@ -80,10 +80,7 @@ impl Row {
     }
 }
 
-fn owned_by(
-    tenant_id: i64,
-    account_id: &str,
-) -> data_sources::BoxedQuery<'_, diesel::sqlite::Sqlite> {
+fn owned_by(tenant_id: i64, account_id: &str) -> data_sources::BoxedQuery<'_, db::Backend> {
     data_sources::table
         .filter(data_sources::tenant_id.eq(tenant_id))
         .filter(data_sources::account_id.eq(account_id))
@@ -158,52 +155,64 @@ pub fn create(
     let project_keys = to_json(&definition.issues.project_keys())?;
     let fields = to_json(definition.fields.as_slice())?;
     let tables = to_json(&definition.tables.names())?;
-    conn.immediate_transaction(|conn| {
-        let earlier = owned_by(actor.tenant_id, actor.account_id.as_str())
-            .filter(data_sources::form_id.eq(form_id.as_str()))
-            .select(data_sources::id)
-            .first::<i64>(conn)
-            .optional()?;
-        if let Some(id) = earlier {
-            return Ok(CreateOutcome::AlreadySubmitted(id));
-        }
-        let held = owned_by(actor.tenant_id, actor.account_id.as_str())
-            .count()
-            .get_result::<i64>(conn)?;
-        if usize::try_from(held).unwrap_or(usize::MAX) >= MAX_DATA_SOURCES_PER_USER {
-            return Ok(CreateOutcome::LimitReached);
-        }
-        let normalized = definition.name.normalized();
-        if name_taken(conn, actor, &normalized, None)? {
-            return Ok(CreateOutcome::NameTaken);
-        }
-        let at = now.unix_timestamp();
-        let row = diesel::insert_into(data_sources::table)
-            .values((
-                data_sources::tenant_id.eq(actor.tenant_id),
-                data_sources::account_id.eq(actor.account_id.as_str()),
-                data_sources::name.eq(definition.name.as_str()),
-                data_sources::name_normalized.eq(&normalized),
-                data_sources::issue_mode.eq(definition.issues.mode().as_str()),
-                data_sources::jql.eq(definition.issues.jql()),
-                data_sources::project_keys.eq(&project_keys),
-                data_sources::fields.eq(&fields),
-                data_sources::tables.eq(&tables),
-                data_sources::form_id.eq(Some(form_id.as_str())),
-                data_sources::created_at.eq(at),
-                data_sources::updated_at.eq(at),
-            ))
-            .returning(Row::as_returning())
-            .get_result(conn)?;
-        audit::record(
-            conn,
-            actor,
-            AuditAction::DataSourceCreated,
-            definition.name.as_str(),
-            now,
-        )?;
-        Ok(CreateOutcome::Created(row.into_data_source()?))
-    })
+    db::write_transaction(
+        conn,
+        &LockScope::Owner {
+            tenant_id: actor.tenant_id,
+            account_id: actor.account_id.as_str(),
+        },
+        |conn| {
+            let earlier = owned_by(actor.tenant_id, actor.account_id.as_str())
+                .filter(data_sources::form_id.eq(form_id.as_str()))
+                .select(data_sources::id)
+                .first::<i64>(conn)
+                .optional()?;
+            if let Some(id) = earlier {
+                return Ok(CreateOutcome::AlreadySubmitted(id));
+            }
+            let held = owned_by(actor.tenant_id, actor.account_id.as_str())
+                .count()
+                .get_result::<i64>(conn)?;
+            if usize::try_from(held).unwrap_or(usize::MAX) >= MAX_DATA_SOURCES_PER_USER {
+                return Ok(CreateOutcome::LimitReached);
+            }
+            let normalized = definition.name.normalized();
+            if name_taken(conn, actor, &normalized, None)? {
+                return Ok(CreateOutcome::NameTaken);
+            }
+            let at = now.unix_timestamp();
+            diesel::insert_into(data_sources::table)
+                .values((
+                    data_sources::tenant_id.eq(actor.tenant_id),
+                    data_sources::account_id.eq(actor.account_id.as_str()),
+                    data_sources::name.eq(definition.name.as_str()),
+                    data_sources::name_normalized.eq(&normalized),
+                    data_sources::issue_mode.eq(definition.issues.mode().as_str()),
+                    data_sources::jql.eq(definition.issues.jql()),
+                    data_sources::project_keys.eq(&project_keys),
+                    data_sources::fields.eq(&fields),
+                    data_sources::tables.eq(&tables),
+                    data_sources::form_id.eq(Some(form_id.as_str())),
+                    data_sources::created_at.eq(at),
+                    data_sources::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+            // Read back by the unique form id (the returning clause is not in the subset both
+            // backends share through `MultiConnection`).
+            let row = data_sources::table
+                .filter(data_sources::form_id.eq(form_id.as_str()))
+                .select(Row::as_select())
+                .first(conn)?;
+            audit::record(
+                conn,
+                actor,
+                AuditAction::DataSourceCreated,
+                definition.name.as_str(),
+                now,
+            )?;
+            Ok(CreateOutcome::Created(row.into_data_source()?))
+        },
+    )
 }
 
 /// How an update ended; everything but `Updated` changed nothing.
@@ -226,41 +235,51 @@ pub fn update(
     let project_keys = to_json(&definition.issues.project_keys())?;
     let fields = to_json(definition.fields.as_slice())?;
     let tables = to_json(&definition.tables.names())?;
-    conn.immediate_transaction(|conn| {
-        if find_owned(conn, actor.tenant_id, actor.account_id.as_str(), id)?.is_none() {
-            return Ok(UpdateOutcome::NotFound);
-        }
-        let normalized = definition.name.normalized();
-        if name_taken(conn, actor, &normalized, Some(id))? {
-            return Ok(UpdateOutcome::NameTaken);
-        }
-        let row = diesel::update(
-            data_sources::table
+    db::write_transaction(
+        conn,
+        &LockScope::Owner {
+            tenant_id: actor.tenant_id,
+            account_id: actor.account_id.as_str(),
+        },
+        |conn| {
+            if find_owned(conn, actor.tenant_id, actor.account_id.as_str(), id)?.is_none() {
+                return Ok(UpdateOutcome::NotFound);
+            }
+            let normalized = definition.name.normalized();
+            if name_taken(conn, actor, &normalized, Some(id))? {
+                return Ok(UpdateOutcome::NameTaken);
+            }
+            diesel::update(
+                data_sources::table
+                    .filter(data_sources::id.eq(id))
+                    .filter(data_sources::tenant_id.eq(actor.tenant_id))
+                    .filter(data_sources::account_id.eq(actor.account_id.as_str())),
+            )
+            .set((
+                data_sources::name.eq(definition.name.as_str()),
+                data_sources::name_normalized.eq(&normalized),
+                data_sources::issue_mode.eq(definition.issues.mode().as_str()),
+                data_sources::jql.eq(definition.issues.jql()),
+                data_sources::project_keys.eq(&project_keys),
+                data_sources::fields.eq(&fields),
+                data_sources::tables.eq(&tables),
+                data_sources::updated_at.eq(now.unix_timestamp()),
+            ))
+            .execute(conn)?;
+            let row = data_sources::table
                 .filter(data_sources::id.eq(id))
-                .filter(data_sources::tenant_id.eq(actor.tenant_id))
-                .filter(data_sources::account_id.eq(actor.account_id.as_str())),
-        )
-        .set((
-            data_sources::name.eq(definition.name.as_str()),
-            data_sources::name_normalized.eq(&normalized),
-            data_sources::issue_mode.eq(definition.issues.mode().as_str()),
-            data_sources::jql.eq(definition.issues.jql()),
-            data_sources::project_keys.eq(&project_keys),
-            data_sources::fields.eq(&fields),
-            data_sources::tables.eq(&tables),
-            data_sources::updated_at.eq(now.unix_timestamp()),
-        ))
-        .returning(Row::as_returning())
-        .get_result(conn)?;
-        audit::record(
-            conn,
-            actor,
-            AuditAction::DataSourceUpdated,
-            definition.name.as_str(),
-            now,
-        )?;
-        Ok(UpdateOutcome::Updated(row.into_data_source()?))
-    })
+                .select(Row::as_select())
+                .first(conn)?;
+            audit::record(
+                conn,
+                actor,
+                AuditAction::DataSourceUpdated,
+                definition.name.as_str(),
+                now,
+            )?;
+            Ok(UpdateOutcome::Updated(row.into_data_source()?))
+        },
+    )
 }
 
 /// Deletes one of the actor's own data sources and records the audit event. `None` when the id
@@ -271,26 +290,34 @@ pub fn delete(
     id: i64,
     now: OffsetDateTime,
 ) -> Result<Option<DataSource>, AppError> {
-    conn.immediate_transaction(|conn| {
-        let Some(source) = find_owned(conn, actor.tenant_id, actor.account_id.as_str(), id)? else {
-            return Ok(None);
-        };
-        diesel::delete(
-            data_sources::table
-                .filter(data_sources::id.eq(id))
-                .filter(data_sources::tenant_id.eq(actor.tenant_id))
-                .filter(data_sources::account_id.eq(actor.account_id.as_str())),
-        )
-        .execute(conn)?;
-        audit::record(
-            conn,
-            actor,
-            AuditAction::DataSourceDeleted,
-            &source.name,
-            now,
-        )?;
-        Ok(Some(source))
-    })
+    db::write_transaction(
+        conn,
+        &LockScope::Owner {
+            tenant_id: actor.tenant_id,
+            account_id: actor.account_id.as_str(),
+        },
+        |conn| {
+            let Some(source) = find_owned(conn, actor.tenant_id, actor.account_id.as_str(), id)?
+            else {
+                return Ok(None);
+            };
+            diesel::delete(
+                data_sources::table
+                    .filter(data_sources::id.eq(id))
+                    .filter(data_sources::tenant_id.eq(actor.tenant_id))
+                    .filter(data_sources::account_id.eq(actor.account_id.as_str())),
+            )
+            .execute(conn)?;
+            audit::record(
+                conn,
+                actor,
+                AuditAction::DataSourceDeleted,
+                &source.name,
+                now,
+            )?;
+            Ok(Some(source))
+        },
+    )
 }
 
 #[cfg(test)]

@@ -1,99 +1,46 @@
-//! Storage: an r2d2 pool of SQLite connections, each with the pragmas that make SQLite safe for a
-//! concurrent web server (foreign keys, busy timeout), WAL, and embedded migrations applied
-//! before the port binds. Store functions are synchronous and take `&mut Conn`; handlers reach
-//! them only through [`run`], which moves the work off the async executor.
+//! Storage: an r2d2 pool of connections to SQLite (the embedded default) or PostgreSQL (several
+//! instances on one database), embedded migrations for each applied before the port binds, and
+//! the one write-transaction helper whose locking holds across instances. Store functions are
+//! synchronous and take `&mut Conn`; handlers reach them only through [`run`], which moves the
+//! work off the async executor.
 
+mod connection;
+mod error;
+mod manager;
+mod postgres;
 pub mod schema;
+mod sqlite;
 #[cfg(test)]
 pub mod test_support;
 
-use std::time::Duration;
+use diesel::connection::{
+    AnsiTransactionManager, Connection, SimpleConnection, TransactionManager,
+};
 
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection};
-use diesel::sqlite::SqliteConnection;
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+pub use connection::Conn;
+pub use error::DbError;
+pub use manager::{Manager, Pool};
+pub use postgres::MIGRATIONS as POSTGRES_MIGRATIONS;
+pub use sqlite::MIGRATIONS;
 
 use crate::error::AppError;
 use crate::settings::DatabaseUrl;
+pub use crate::settings::PoolOptions;
 
-pub type Pool = r2d2::Pool<ConnectionManager<SqliteConnection>>;
-/// What store functions take: a plain connection (pooled ones deref to it).
-pub type Conn = SqliteConnection;
+/// The backend type of [`Conn`], for boxed queries that run on either database.
+pub type Backend = connection::MultiBackend;
 
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-
-/// How long a writer waits for SQLite's lock before giving up.
-const BUSY_TIMEOUT_MS: u32 = 10_000;
-
-#[derive(Debug)]
-struct Pragmas;
-
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA synchronous = NORMAL;"
-        ))
-        .map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    #[error("cannot create the database directory {path}: {source}")]
-    Directory {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("cannot make the database file {path} private (mode 0600): {source}")]
-    Permissions {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("cannot open the database: {0}")]
-    Pool(#[from] r2d2::Error),
-    #[error("cannot prepare the database: {0}")]
-    Setup(String),
-}
-
-/// Opens the pool, switches the file to WAL and applies pending migrations.
+/// Opens the pool with default timeouts (tests and tools).
 pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Pool, DbError> {
-    let DatabaseUrl::Sqlite(path) = url;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        crate::private_files::create_private_dir(parent).map_err(|source| DbError::Directory {
-            path: parent.display().to_string(),
-            source,
-        })?;
+    open(url, PoolOptions::with_size(size))
+}
+
+/// Opens the pool and applies pending migrations.
+pub fn open(url: &DatabaseUrl, options: PoolOptions) -> Result<Pool, DbError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => sqlite::open(path, options),
+        DatabaseUrl::Postgres(url) => postgres::open(url, options),
     }
-    crate::private_files::ensure_private_file(path).map_err(|source| DbError::Permissions {
-        path: path.display().to_string(),
-        source,
-    })?;
-    let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
-    let pool = r2d2::Pool::builder()
-        .max_size(size)
-        .connection_timeout(Duration::from_secs(30))
-        .connection_customizer(Box::new(Pragmas))
-        .build(manager)?;
-    let mut conn = pool.get()?;
-    conn.batch_execute("PRAGMA journal_mode = WAL;")
-        .map_err(|e| DbError::Setup(e.to_string()))?;
-    conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|e| DbError::Setup(e.to_string()))?;
-    // SQLite copies the database file's mode to the -wal/-shm files it creates; files left by an
-    // older version (or a looser umask) are tightened too.
-    for suffix in ["-wal", "-shm"] {
-        let mut side = path.clone().into_os_string();
-        side.push(suffix);
-        let side = std::path::PathBuf::from(side);
-        crate::private_files::restrict_if_present(&side).map_err(|source| {
-            DbError::Permissions {
-                path: side.display().to_string(),
-                source,
-            }
-        })?;
-    }
-    Ok(pool)
 }
 
 /// Runs `work` with a pooled connection on the blocking thread pool.
@@ -113,4 +60,75 @@ where
 /// True when a trivial query succeeds; used by `/healthz`.
 pub fn ping(conn: &mut Conn) -> bool {
     conn.batch_execute("SELECT 1;").is_ok()
+}
+
+/// Whose writes a [`write_transaction`] serializes with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LockScope<'a> {
+    /// One user of one site: their tokens, data sources and saved Jira API token.
+    Owner { tenant_id: i64, account_id: &'a str },
+    /// One Jira site by clientKey (installs, which may create its row).
+    Site { client_key: &'a str },
+}
+
+impl LockScope<'_> {
+    /// The PostgreSQL advisory-lock key: the first 8 bytes of a SHA-256 of the scope's name.
+    fn key(&self) -> i64 {
+        let name = match self {
+            Self::Owner {
+                tenant_id,
+                account_id,
+            } => format!("jira-bi-connector:owner:{tenant_id}:{account_id}"),
+            Self::Site { client_key } => format!("jira-bi-connector:site:{client_key}"),
+        };
+        let digest = crate::crypto::sha256(name.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        i64::from_be_bytes(first)
+    }
+}
+
+/// Runs `work` in one transaction that no other writer for `scope` overlaps, on any instance:
+/// SQLite takes its write lock up front (`BEGIN IMMEDIATE`; writers queue through
+/// `busy_timeout` instead of failing a lock upgrade halfway), PostgreSQL takes a
+/// transaction-scoped advisory lock for the scope. Checks such as "fewer than 25 tokens" or
+/// "this form id is new" made inside `work` therefore still hold when it commits.
+pub fn write_transaction<T>(
+    conn: &mut Conn,
+    scope: &LockScope<'_>,
+    work: impl FnOnce(&mut Conn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    match conn {
+        Conn::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+        }
+        Conn::Postgres(inner) => {
+            AnsiTransactionManager::begin_transaction(inner)?;
+        }
+    }
+    let result = lock(conn, scope).and_then(|()| work(conn));
+    type Manager = <Conn as Connection>::TransactionManager;
+    match result {
+        Ok(value) => match Manager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(err) => {
+                let _ = Manager::rollback_transaction(conn);
+                Err(err.into())
+            }
+        },
+        Err(err) => {
+            Manager::rollback_transaction(conn)?;
+            Err(err)
+        }
+    }
+}
+
+fn lock(conn: &mut Conn, scope: &LockScope<'_>) -> Result<(), AppError> {
+    if let Conn::Postgres(inner) = conn {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(scope.key())
+            .execute(inner)?;
+    }
+    Ok(())
 }

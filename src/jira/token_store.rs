@@ -1,5 +1,5 @@
-//! Storage of saved Jira API tokens: one row per (tenant, account), replaced in one statement so
-//! a reader sees either the old token or the new one, never a mix. The token is sealed with
+//! Storage of saved Jira API tokens: one row per (tenant, account), replaced in one transaction
+//! under the owner's lock so a reader sees either the old token or the new one, never a mix. The token is sealed with
 //! AES-256-GCM bound to its row; the other columns are what the tab shows (never the email).
 
 use diesel::prelude::*;
@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Actor, AuditAction};
 use crate::crypto::{CryptoError, Sealer, constant_time_eq};
-use crate::db::Conn;
 use crate::db::schema::jira_api_tokens;
+use crate::db::{self, Conn, LockScope};
 use crate::error::AppError;
 use crate::ids::AccountId;
 use crate::jira::api_token::{JiraApiToken, JiraEmail};
@@ -24,7 +24,7 @@ pub struct ValidatedToken<'a> {
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = jira_api_tokens)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 struct Row {
     tenant_id: i64,
     account_id: String,
@@ -106,7 +106,7 @@ fn from_unix(seconds: i64) -> OffsetDateTime {
 }
 
 /// Saves `token` as `owner`'s, replacing any previous token (and clearing a rejection) in one
-/// upsert, recorded in the audit trail in the same immediate transaction.
+/// transaction, recorded in the audit trail in the same transaction.
 pub fn save(
     conn: &mut Conn,
     sealer: &Sealer,
@@ -126,21 +126,36 @@ pub fn save(
         validated_at: token.validated_at.unix_timestamp(),
         rejected_at: None,
     };
-    conn.immediate_transaction(|conn| {
-        diesel::insert_into(jira_api_tokens::table)
-            .values(&row)
-            .on_conflict((jira_api_tokens::tenant_id, jira_api_tokens::account_id))
-            .do_update()
+    db::write_transaction(
+        conn,
+        &LockScope::Owner {
+            tenant_id: owner.tenant_id,
+            account_id: owner.account_id.as_str(),
+        },
+        |conn| {
+            // Update, else insert: under the owner's lock nothing can insert in between (and
+            // diesel's upsert is not in the subset both backends share).
+            let replaced = diesel::update(
+                jira_api_tokens::table
+                    .filter(jira_api_tokens::tenant_id.eq(owner.tenant_id))
+                    .filter(jira_api_tokens::account_id.eq(owner.account_id.as_str())),
+            )
             .set(&row)
             .execute(conn)?;
-        audit::record(
-            conn,
-            owner,
-            AuditAction::JiraApiTokenSaved,
-            token.display_name,
-            token.validated_at,
-        )
-    })
+            if replaced == 0 {
+                diesel::insert_into(jira_api_tokens::table)
+                    .values(&row)
+                    .execute(conn)?;
+            }
+            audit::record(
+                conn,
+                owner,
+                AuditAction::JiraApiTokenSaved,
+                token.display_name,
+                token.validated_at,
+            )
+        },
+    )
 }
 
 /// The user's saved token, if any.
@@ -160,25 +175,32 @@ pub fn find(
 
 /// Deletes `owner`'s saved token (audited); true if there was one.
 pub fn delete(conn: &mut Conn, owner: &Actor, now: OffsetDateTime) -> Result<bool, AppError> {
-    conn.immediate_transaction(|conn| {
-        let Some(saved) = find(conn, owner.tenant_id, &owner.account_id)? else {
-            return Ok(false);
-        };
-        diesel::delete(
-            jira_api_tokens::table
-                .filter(jira_api_tokens::tenant_id.eq(owner.tenant_id))
-                .filter(jira_api_tokens::account_id.eq(owner.account_id.as_str())),
-        )
-        .execute(conn)?;
-        audit::record(
-            conn,
-            owner,
-            AuditAction::JiraApiTokenRevoked,
-            &saved.display_name,
-            now,
-        )?;
-        Ok(true)
-    })
+    db::write_transaction(
+        conn,
+        &LockScope::Owner {
+            tenant_id: owner.tenant_id,
+            account_id: owner.account_id.as_str(),
+        },
+        |conn| {
+            let Some(saved) = find(conn, owner.tenant_id, &owner.account_id)? else {
+                return Ok(false);
+            };
+            diesel::delete(
+                jira_api_tokens::table
+                    .filter(jira_api_tokens::tenant_id.eq(owner.tenant_id))
+                    .filter(jira_api_tokens::account_id.eq(owner.account_id.as_str())),
+            )
+            .execute(conn)?;
+            audit::record(
+                conn,
+                owner,
+                AuditAction::JiraApiTokenRevoked,
+                &saved.display_name,
+                now,
+            )?;
+            Ok(true)
+        },
+    )
 }
 
 /// Records that Jira answered 401 to `rejected`, but only if those are still the saved
@@ -191,33 +213,40 @@ pub fn mark_rejected(
     rejected: &JiraCredentials,
     now: OffsetDateTime,
 ) -> Result<bool, AppError> {
-    conn.immediate_transaction(|conn| {
-        let Some(saved) = find(conn, tenant_id, account_id)? else {
-            return Ok(false);
-        };
-        if saved.rejected_at.is_some() {
-            return Ok(false);
-        }
-        let Ok(current) = saved.open(sealer) else {
-            return Ok(false);
-        };
-        let same = current.email == rejected.email
-            && constant_time_eq(
-                current.api_token.expose().as_bytes(),
-                rejected.api_token.expose().as_bytes(),
-            );
-        if !same {
-            return Ok(false);
-        }
-        diesel::update(
-            jira_api_tokens::table
-                .filter(jira_api_tokens::tenant_id.eq(tenant_id))
-                .filter(jira_api_tokens::account_id.eq(account_id.as_str())),
-        )
-        .set(jira_api_tokens::rejected_at.eq(Some(now.unix_timestamp())))
-        .execute(conn)?;
-        Ok(true)
-    })
+    db::write_transaction(
+        conn,
+        &LockScope::Owner {
+            tenant_id,
+            account_id: account_id.as_str(),
+        },
+        |conn| {
+            let Some(saved) = find(conn, tenant_id, account_id)? else {
+                return Ok(false);
+            };
+            if saved.rejected_at.is_some() {
+                return Ok(false);
+            }
+            let Ok(current) = saved.open(sealer) else {
+                return Ok(false);
+            };
+            let same = current.email == rejected.email
+                && constant_time_eq(
+                    current.api_token.expose().as_bytes(),
+                    rejected.api_token.expose().as_bytes(),
+                );
+            if !same {
+                return Ok(false);
+            }
+            diesel::update(
+                jira_api_tokens::table
+                    .filter(jira_api_tokens::tenant_id.eq(tenant_id))
+                    .filter(jira_api_tokens::account_id.eq(account_id.as_str())),
+            )
+            .set(jira_api_tokens::rejected_at.eq(Some(now.unix_timestamp())))
+            .execute(conn)?;
+            Ok(true)
+        },
+    )
 }
 
 #[cfg(test)]

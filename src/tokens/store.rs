@@ -1,14 +1,15 @@
-//! Storage of access tokens. Creating and revoking run inside one `BEGIN IMMEDIATE` transaction
-//! with their audit record, so the 25-token limit, case-insensitive label uniqueness and one-time
-//! form ids hold under concurrent requests (writers queue on SQLite's lock via `busy_timeout`
-//! instead of failing a lock upgrade halfway through).
+//! Storage of access tokens. Creating and revoking run inside one write transaction locked on
+//! the owner ([`db::write_transaction`]) with their audit record, so the 25-token limit,
+//! case-insensitive label uniqueness and one-time form ids hold under concurrent requests, on
+//! one instance or many sharing a PostgreSQL database. There is no token cache: every request
+//! reads the row, so a token revoked on one instance is rejected by all on the next request.
 
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
 use crate::audit::{self, Actor, AuditAction};
-use crate::db::Conn;
 use crate::db::schema::{access_tokens, token_form_submissions};
+use crate::db::{self, Conn, LockScope};
 use crate::error::AppError;
 use crate::ids::AccountId;
 use crate::tokens::domain::{
@@ -20,7 +21,7 @@ pub const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = access_tokens)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 struct TokenRow {
     id: i64,
     tenant_id: i64,
@@ -101,10 +102,7 @@ impl TokenRow {
     }
 }
 
-fn owned_by(
-    tenant_id: i64,
-    account_id: &AccountId,
-) -> access_tokens::BoxedQuery<'_, diesel::sqlite::Sqlite> {
+fn owned_by(tenant_id: i64, account_id: &AccountId) -> access_tokens::BoxedQuery<'_, db::Backend> {
     access_tokens::table
         .filter(access_tokens::tenant_id.eq(tenant_id))
         .filter(access_tokens::account_id.eq(account_id.as_str()))
@@ -174,59 +172,71 @@ pub fn create(
     request: &CreateRequest,
     now: OffsetDateTime,
 ) -> Result<CreateOutcome, AppError> {
-    conn.immediate_transaction(|conn| {
-        let submitted = token_form_submissions::table
-            .filter(token_form_submissions::form_id.eq(request.form_id.as_str()))
-            .count()
-            .get_result::<i64>(conn)?;
-        if submitted > 0 {
-            return Ok(CreateOutcome::AlreadySubmitted);
-        }
-        let held = owned_by(actor.tenant_id, &actor.account_id)
-            .count()
-            .get_result::<i64>(conn)?;
-        if usize::try_from(held).unwrap_or(usize::MAX) >= MAX_TOKENS_PER_USER {
-            return Ok(CreateOutcome::LimitReached);
-        }
-        let normalized = request.label.normalized();
-        let same_label = owned_by(actor.tenant_id, &actor.account_id)
-            .filter(access_tokens::label_normalized.eq(&normalized))
-            .count()
-            .get_result::<i64>(conn)?;
-        if same_label > 0 {
-            return Ok(CreateOutcome::LabelTaken);
-        }
-        let created_at = now.unix_timestamp();
-        let row = diesel::insert_into(access_tokens::table)
-            .values((
-                access_tokens::tenant_id.eq(actor.tenant_id),
-                access_tokens::account_id.eq(actor.account_id.as_str()),
-                access_tokens::token_id.eq(token.token_id.as_str()),
-                access_tokens::secret_hash.eq(token.secret_hash.as_slice()),
-                access_tokens::label.eq(request.label.as_str()),
-                access_tokens::label_normalized.eq(&normalized),
-                access_tokens::created_at.eq(Some(created_at)),
-                access_tokens::expires_on.eq(request.expiry.map(|e| e.to_string())),
-            ))
-            .returning(TokenRow::as_returning())
-            .get_result(conn)?;
-        diesel::insert_into(token_form_submissions::table)
-            .values((
-                token_form_submissions::form_id.eq(request.form_id.as_str()),
-                token_form_submissions::tenant_id.eq(actor.tenant_id),
-                token_form_submissions::account_id.eq(actor.account_id.as_str()),
-                token_form_submissions::submitted_at.eq(created_at),
-            ))
-            .execute(conn)?;
-        audit::record(
-            conn,
-            actor,
-            AuditAction::AccessTokenCreated,
-            request.label.as_str(),
-            now,
-        )?;
-        Ok(CreateOutcome::Created(row.summary()?))
-    })
+    db::write_transaction(
+        conn,
+        &LockScope::Owner {
+            tenant_id: actor.tenant_id,
+            account_id: actor.account_id.as_str(),
+        },
+        |conn| {
+            let submitted = token_form_submissions::table
+                .filter(token_form_submissions::form_id.eq(request.form_id.as_str()))
+                .count()
+                .get_result::<i64>(conn)?;
+            if submitted > 0 {
+                return Ok(CreateOutcome::AlreadySubmitted);
+            }
+            let held = owned_by(actor.tenant_id, &actor.account_id)
+                .count()
+                .get_result::<i64>(conn)?;
+            if usize::try_from(held).unwrap_or(usize::MAX) >= MAX_TOKENS_PER_USER {
+                return Ok(CreateOutcome::LimitReached);
+            }
+            let normalized = request.label.normalized();
+            let same_label = owned_by(actor.tenant_id, &actor.account_id)
+                .filter(access_tokens::label_normalized.eq(&normalized))
+                .count()
+                .get_result::<i64>(conn)?;
+            if same_label > 0 {
+                return Ok(CreateOutcome::LabelTaken);
+            }
+            let created_at = now.unix_timestamp();
+            diesel::insert_into(access_tokens::table)
+                .values((
+                    access_tokens::tenant_id.eq(actor.tenant_id),
+                    access_tokens::account_id.eq(actor.account_id.as_str()),
+                    access_tokens::token_id.eq(token.token_id.as_str()),
+                    access_tokens::secret_hash.eq(token.secret_hash.as_slice()),
+                    access_tokens::label.eq(request.label.as_str()),
+                    access_tokens::label_normalized.eq(&normalized),
+                    access_tokens::created_at.eq(Some(created_at)),
+                    access_tokens::expires_on.eq(request.expiry.map(|e| e.to_string())),
+                ))
+                .execute(conn)?;
+            // Read back by the unique public id (the returning clause is not in the subset both
+            // backends share through `MultiConnection`).
+            let row = access_tokens::table
+                .filter(access_tokens::token_id.eq(token.token_id.as_str()))
+                .select(TokenRow::as_select())
+                .first(conn)?;
+            diesel::insert_into(token_form_submissions::table)
+                .values((
+                    token_form_submissions::form_id.eq(request.form_id.as_str()),
+                    token_form_submissions::tenant_id.eq(actor.tenant_id),
+                    token_form_submissions::account_id.eq(actor.account_id.as_str()),
+                    token_form_submissions::submitted_at.eq(created_at),
+                ))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                actor,
+                AuditAction::AccessTokenCreated,
+                request.label.as_str(),
+                now,
+            )?;
+            Ok(CreateOutcome::Created(row.summary()?))
+        },
+    )
 }
 
 /// Deletes one of the actor's own tokens and records the audit event. `None` when the id is
@@ -237,26 +247,33 @@ pub fn revoke(
     id: i64,
     now: OffsetDateTime,
 ) -> Result<Option<TokenSummary>, AppError> {
-    conn.immediate_transaction(|conn| {
-        let Some(token) = find_owned(conn, actor.tenant_id, &actor.account_id, id)? else {
-            return Ok(None);
-        };
-        diesel::delete(
-            access_tokens::table
-                .filter(access_tokens::id.eq(id))
-                .filter(access_tokens::tenant_id.eq(actor.tenant_id))
-                .filter(access_tokens::account_id.eq(actor.account_id.as_str())),
-        )
-        .execute(conn)?;
-        audit::record(
-            conn,
-            actor,
-            AuditAction::AccessTokenRevoked,
-            &token.label,
-            now,
-        )?;
-        Ok(Some(token))
-    })
+    db::write_transaction(
+        conn,
+        &LockScope::Owner {
+            tenant_id: actor.tenant_id,
+            account_id: actor.account_id.as_str(),
+        },
+        |conn| {
+            let Some(token) = find_owned(conn, actor.tenant_id, &actor.account_id, id)? else {
+                return Ok(None);
+            };
+            diesel::delete(
+                access_tokens::table
+                    .filter(access_tokens::id.eq(id))
+                    .filter(access_tokens::tenant_id.eq(actor.tenant_id))
+                    .filter(access_tokens::account_id.eq(actor.account_id.as_str())),
+            )
+            .execute(conn)?;
+            audit::record(
+                conn,
+                actor,
+                AuditAction::AccessTokenRevoked,
+                &token.label,
+                now,
+            )?;
+            Ok(Some(token))
+        },
+    )
 }
 
 /// The stored credential for a presented token's public id (an indexed lookup).

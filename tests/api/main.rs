@@ -22,6 +22,7 @@ mod feed_limits;
 mod feed_odata;
 mod feed_tables;
 mod jira_token;
+mod postgres;
 mod startup;
 mod ui;
 mod ui_a11y;

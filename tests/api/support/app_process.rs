@@ -15,7 +15,7 @@ use crate::support::TestApp;
 
 pub struct AppProcess {
     child: Child,
-    /// `http://127.0.0.1:<port>`, also the app's BASE_URL.
+    /// `http://127.0.0.1:<port>`, where this process listens (its BASE_URL unless shared).
     pub base_url: String,
     pub log_path: PathBuf,
 }
@@ -30,11 +30,25 @@ impl AppProcess {
         log_name: &str,
         emulator: &Emulator,
     ) -> AppProcess {
+        Self::start_with(data_dir, log_dir, log_name, emulator, None, &[]).await
+    }
+
+    /// As [`AppProcess::start`], with extra environment (`DATABASE_URL`, `MASTER_KEY_FILE`) and,
+    /// for instances behind one public address, the `BASE_URL` they share (`None`: its own).
+    pub async fn start_with(
+        data_dir: &Path,
+        log_dir: &Path,
+        log_name: &str,
+        emulator: &Emulator,
+        shared_base_url: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> AppProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let base_url = format!("http://127.0.0.1:{port}");
+        let own_url = format!("http://127.0.0.1:{port}");
+        let base_url = shared_base_url.map_or_else(|| own_url.clone(), str::to_owned);
         let log_path = log_dir.join(log_name);
         let log = std::fs::File::create(&log_path).expect("a log file");
         let allowed = emulator
@@ -52,16 +66,19 @@ impl AppProcess {
             .env("ALLOWED_JIRA_HOSTS", allowed)
             .env("RUST_LOG", "info,actix_server=warn")
             .env("NO_COLOR", "1")
+            .envs(extra.iter().copied())
             .stdout(Stdio::from(log.try_clone().expect("the log file")))
             .stderr(Stdio::from(log))
             .spawn()
             .expect("the app binary starts");
         let app = AppProcess {
             child,
-            base_url,
+            base_url: own_url,
             log_path,
         };
-        emulator.set_app_url(&app.base_url);
+        if shared_base_url.is_none() {
+            emulator.set_app_url(&app.base_url);
+        }
         app.wait_ready().await;
         app
     }

@@ -1,0 +1,2 @@
+DROP TABLE token_form_submissions;
+DROP TABLE audit_events;
