@@ -101,6 +101,11 @@ impl fmt::Debug for MasterKey {
 const KEY_FILE: &str = "at-rest.key";
 
 impl MasterKey {
+    /// Where a single instance keeps its key when `MASTER_KEY_FILE` is unset.
+    pub fn data_dir_path(data_dir: &Path) -> std::path::PathBuf {
+        data_dir.join(KEY_FILE)
+    }
+
     /// Reads `<data_dir>/at-rest.key`, creating it (mode 0600) with 32 random bytes if absent.
     /// An existing file that the group or others may access is refused.
     pub fn load_or_create(data_dir: &Path) -> Result<Self, CryptoError> {

@@ -86,8 +86,14 @@ fn rotate_key(new_key_file: &str) -> std::process::ExitCode {
         Ok(settings) => settings,
         Err(err) => return fail(err.to_string()),
     };
+    // The current key must exist (never created here: a wrong DATA_DIR would otherwise get a
+    // fresh key and an empty database), and so must a SQLite database.
+    let current_file = settings
+        .master_key_file
+        .clone()
+        .unwrap_or_else(|| MasterKey::data_dir_path(&settings.data_dir));
     let keys = match Keyring::load(
-        settings.master_key_file.as_deref(),
+        Some(&current_file),
         &settings.data_dir,
         settings.master_key_decrypt_only_file.as_deref(),
     ) {
@@ -98,6 +104,17 @@ fn rotate_key(new_key_file: &str) -> std::process::ExitCode {
         Ok(key) => key,
         Err(err) => return fail(err.to_string()),
     };
+    if !keys.accepts(&new) {
+        return fail(rotate::RotateError::NewKeyNotAccepted.to_string());
+    }
+    if let jira_bi_connector::settings::DatabaseUrl::Sqlite(path) = &settings.database_url
+        && !path.exists()
+    {
+        return fail(format!(
+            "no database at {} (check DATA_DIR or DATABASE_URL)",
+            path.display()
+        ));
+    }
     let pool = match jira_bi_connector::db::open(&settings.database_url, settings.database_pool) {
         Ok(pool) => pool,
         Err(err) => return fail(err.to_string()),

@@ -266,3 +266,25 @@ async fn after_a_key_rotation_two_instances_on_postgres_serve_the_site_and_the_f
     let database = fresh_database(&server);
     rotate_while_serving(Deployment::new(2, Some(database.expose().to_owned())).await).await;
 }
+
+#[test]
+fn rotate_key_in_a_data_dir_without_a_key_or_database_changes_nothing_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let new = dir.path().join("new.key");
+    generate_key(&new);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_jira-bi-connector"))
+        .env_clear()
+        .env("DATA_DIR", &data)
+        .env("MASTER_KEY_DECRYPT_ONLY_FILE", &new)
+        .args(["rotate-key", "--new-key-file"])
+        .arg(&new)
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("at-rest.key"), "{}", text(&out));
+    assert_eq!(std::fs::read_dir(&data).unwrap().count(), 0, "nothing created");
+}
