@@ -101,6 +101,11 @@ impl fmt::Debug for MasterKey {
 const KEY_FILE: &str = "at-rest.key";
 
 impl MasterKey {
+    /// Where a single instance keeps its key when `MASTER_KEY_FILE` is unset.
+    pub fn data_dir_path(data_dir: &Path) -> std::path::PathBuf {
+        data_dir.join(KEY_FILE)
+    }
+
     /// Reads `<data_dir>/at-rest.key`, creating it (mode 0600) with 32 random bytes if absent.
     /// An existing file that the group or others may access is refused.
     pub fn load_or_create(data_dir: &Path) -> Result<Self, CryptoError> {
@@ -198,6 +203,80 @@ impl MasterKey {
     pub fn sealer(&self, info: &'static [u8]) -> Sealer {
         Sealer::new(self.derive(info))
     }
+
+    /// True when `other` holds the same key bytes (compared in constant time).
+    pub fn same_as(&self, other: &MasterKey) -> bool {
+        constant_time_eq(&self.0, &other.0)
+    }
+}
+
+/// The master key that seals new secrets and signs sessions and cursors, plus the keys a rotation
+/// still accepts for *opening* sealed secrets (`MASTER_KEY_DECRYPT_ONLY_FILE`): before the switch
+/// that is the new key (rows `rotate-key` already re-sealed), after it the old one (rows written
+/// while the rotation ran). A sealed value carries no key id: opening tries the current key and
+/// then each decrypt-only key, and a wrong key fails the AES-GCM tag check, so the stored format
+/// stays `v1.` and a rotation needs no schema change.
+#[derive(Clone, Debug)]
+pub struct Keyring {
+    current: MasterKey,
+    decrypt_only: Vec<MasterKey>,
+}
+
+impl Keyring {
+    pub fn new(current: MasterKey, decrypt_only: Vec<MasterKey>) -> Self {
+        Self {
+            current,
+            decrypt_only,
+        }
+    }
+
+    /// The keys as the app loads them: `master_key_file` (or `<data_dir>/at-rest.key`, created
+    /// on first start, when it is `None`) and the optional decrypt-only key file, which must exist.
+    pub fn load(
+        master_key_file: Option<&Path>,
+        data_dir: &Path,
+        decrypt_only_file: Option<&Path>,
+    ) -> Result<Self, CryptoError> {
+        let current = match master_key_file {
+            Some(path) => MasterKey::load(path)?,
+            None => MasterKey::load_or_create(data_dir)?,
+        };
+        let decrypt_only = decrypt_only_file
+            .map(MasterKey::load)
+            .transpose()?
+            .into_iter()
+            .collect();
+        Ok(Self::new(current, decrypt_only))
+    }
+
+    /// The key that seals and signs.
+    pub fn current(&self) -> &MasterKey {
+        &self.current
+    }
+
+    /// True when `key` is the current key or one of the decrypt-only keys.
+    pub fn accepts(&self, key: &MasterKey) -> bool {
+        self.current.same_as(key) || self.decrypt_only.iter().any(|k| k.same_as(key))
+    }
+
+    /// A subkey of the current key (signing keys: only the current one signs and verifies).
+    pub fn derive(&self, info: &'static [u8]) -> [u8; 32] {
+        self.current.derive(info)
+    }
+
+    /// Seals under the current key; opens under it or any decrypt-only key.
+    pub fn sealer(&self, info: &'static [u8]) -> Sealer {
+        Sealer {
+            key: self.current.derive(info),
+            also_opens: self.decrypt_only.iter().map(|k| k.derive(info)).collect(),
+        }
+    }
+}
+
+impl From<MasterKey> for Keyring {
+    fn from(current: MasterKey) -> Self {
+        Self::new(current, Vec::new())
+    }
 }
 
 #[cfg(unix)]
@@ -220,10 +299,12 @@ fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
 
 /// AES-256-GCM with a fresh random nonce per write. Stored form: `v1.` + base64url(nonce ‖
 /// ciphertext ‖ tag). The associated data binds a ciphertext to its row (e.g. the tenant's
-/// clientKey), so a value copied into another row does not decrypt.
+/// clientKey), so a value copied into another row does not decrypt. During a key rotation it
+/// also opens (never seals) under the [`Keyring`]'s decrypt-only keys.
 #[derive(Clone)]
 pub struct Sealer {
     key: [u8; 32],
+    also_opens: Vec<[u8; 32]>,
 }
 
 impl fmt::Debug for Sealer {
@@ -236,12 +317,25 @@ const SEALED_PREFIX: &str = "v1.";
 
 impl Sealer {
     fn new(key: [u8; 32]) -> Self {
-        Self { key }
+        Self {
+            key,
+            also_opens: Vec::new(),
+        }
     }
 
-    fn aead_key(&self) -> LessSafeKey {
+    /// A sealer that seals under `self`'s key and opens under it or any of `others`' keys (the
+    /// `rotate-key` command: it opens under every key it knows and seals under the new one).
+    pub fn opening_also(mut self, others: &[Sealer]) -> Self {
+        for other in others {
+            self.also_opens.push(other.key);
+            self.also_opens.extend_from_slice(&other.also_opens);
+        }
+        self
+    }
+
+    fn aead_key(key: &[u8; 32]) -> LessSafeKey {
         // 32 bytes is exactly AES-256's key length, so construction cannot fail.
-        let unbound = UnboundKey::new(&AES_256_GCM, &self.key)
+        let unbound = UnboundKey::new(&AES_256_GCM, key)
             .unwrap_or_else(|_| unreachable!("a 32-byte key is always valid for AES-256-GCM"));
         LessSafeKey::new(unbound)
     }
@@ -249,7 +343,7 @@ impl Sealer {
     pub fn seal(&self, plaintext: &str, associated: &str) -> Result<String, CryptoError> {
         let nonce_bytes = random_bytes::<NONCE_LEN>()?;
         let mut buffer = plaintext.as_bytes().to_vec();
-        self.aead_key()
+        Self::aead_key(&self.key)
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce_bytes),
                 Aad::from(associated.as_bytes()),
@@ -261,7 +355,19 @@ impl Sealer {
         Ok(format!("{SEALED_PREFIX}{}", URL_SAFE_NO_PAD.encode(stored)))
     }
 
+    /// Opens `stored` under the sealing key, else under each decrypt-only key in turn.
     pub fn open(&self, stored: &str, associated: &str) -> Result<SecretString, CryptoError> {
+        std::iter::once(&self.key)
+            .chain(&self.also_opens)
+            .find_map(|key| Self::open_with(key, stored, associated).ok())
+            .ok_or(CryptoError::Decrypt)
+    }
+
+    fn open_with(
+        key: &[u8; 32],
+        stored: &str,
+        associated: &str,
+    ) -> Result<SecretString, CryptoError> {
         let encoded = stored
             .strip_prefix(SEALED_PREFIX)
             .ok_or(CryptoError::Decrypt)?;
@@ -273,8 +379,7 @@ impl Sealer {
         }
         let mut ciphertext = bytes.split_off(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(&bytes).map_err(|_| CryptoError::Decrypt)?;
-        let plaintext = self
-            .aead_key()
+        let plaintext = Self::aead_key(key)
             .open_in_place(nonce, Aad::from(associated.as_bytes()), &mut ciphertext)
             .map_err(|_| CryptoError::Decrypt)?;
         let text = String::from_utf8(plaintext.to_vec()).map_err(|_| CryptoError::Decrypt)?;
@@ -329,6 +434,60 @@ mod tests {
         assert!(sealer().open(&tampered, "tenant-a").is_err());
         assert!(sealer().open(&sealed, "tenant-b").is_err());
         assert!(sealer().open("garbage", "tenant-a").is_err());
+    }
+
+    #[test]
+    fn a_keyring_seals_under_its_current_key_and_also_opens_under_its_decrypt_only_keys() {
+        let old = MasterKey::from_bytes([1u8; 32]);
+        let new = MasterKey::from_bytes([2u8; 32]);
+        let stranger = MasterKey::from_bytes([3u8; 32]);
+        let during = Keyring::new(old.clone(), vec![new.clone()]);
+        let sealed_by_new = new.sealer(b"p").seal("s", "row").unwrap();
+        let sealed_by_old = during.sealer(b"p").seal("s", "row").unwrap();
+        assert_eq!(
+            during
+                .sealer(b"p")
+                .open(&sealed_by_new, "row")
+                .unwrap()
+                .expose(),
+            "s"
+        );
+        assert_eq!(
+            old.sealer(b"p")
+                .open(&sealed_by_old, "row")
+                .unwrap()
+                .expose(),
+            "s"
+        );
+        assert!(
+            new.sealer(b"p").open(&sealed_by_old, "row").is_err(),
+            "sealed under old"
+        );
+        let foreign = stranger.sealer(b"p").seal("s", "row").unwrap();
+        assert!(during.sealer(b"p").open(&foreign, "row").is_err());
+        assert!(
+            during
+                .sealer(b"p")
+                .open(&sealed_by_new, "other row")
+                .is_err()
+        );
+        assert!(during.accepts(&new) && during.accepts(&old) && !during.accepts(&stranger));
+        assert_eq!(
+            during.derive(b"sign"),
+            old.derive(b"sign"),
+            "only current signs"
+        );
+    }
+
+    #[test]
+    fn a_decrypt_only_key_file_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("next.key");
+        let err = Keyring::load(None, dir.path(), Some(&missing)).unwrap_err();
+        assert!(err.to_string().contains("next.key"), "{err}");
+        MasterKey::create(&missing).unwrap();
+        let keys = Keyring::load(None, dir.path(), Some(&missing)).unwrap();
+        assert!(keys.accepts(&MasterKey::load(&missing).unwrap()));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod jira;
 pub mod pages;
 pub mod private_files;
+pub mod rotate;
 pub mod routes;
 pub mod security;
 pub mod settings;

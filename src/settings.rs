@@ -222,6 +222,10 @@ pub struct Settings {
     /// `MASTER_KEY_FILE`: the at-rest key every instance shares. Unset = `DATA_DIR/at-rest.key`,
     /// created on first start (one instance only; required with PostgreSQL).
     pub master_key_file: Option<PathBuf>,
+    /// `MASTER_KEY_DECRYPT_ONLY_FILE`: during a key rotation, the other key (the new one before
+    /// the switch, the old one after it), accepted for opening sealed secrets, never for sealing
+    /// or signing. Unset outside a rotation.
+    pub master_key_decrypt_only_file: Option<PathBuf>,
     /// How many exports may stream at once (see `feed::limits`).
     pub export_limits: ExportLimitSettings,
 }
@@ -330,6 +334,8 @@ impl Settings {
                  with the same key; create one with `jira-bi-connector generate-key <path>`",
             ));
         }
+        let master_key_decrypt_only_file =
+            get("MASTER_KEY_DECRYPT_ONLY_FILE").map(|raw| PathBuf::from(raw.trim()));
         let export_limits = ExportLimitSettings::from_lookup(get)?;
 
         Ok(Self {
@@ -344,6 +350,7 @@ impl Settings {
             outbound_timeout,
             database_pool,
             master_key_file,
+            master_key_decrypt_only_file,
             export_limits,
         })
     }
@@ -537,6 +544,7 @@ mod tests {
                 .ends_with("&connect_timeout=5")
         );
         assert_eq!(s.master_key_file, Some(PathBuf::from("/etc/bi/master.key")));
+        assert_eq!(s.master_key_decrypt_only_file, None);
         let query_password = PostgresUrl::parse("postgresql:///bi?host=/run&password=hunter2")
             .unwrap()
             .to_string();

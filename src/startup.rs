@@ -9,7 +9,7 @@ use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::clock::Clock;
-use crate::crypto::{CryptoError, MasterKey};
+use crate::crypto::{CryptoError, Keyring};
 use crate::db::{self, DbError};
 use crate::feed::FeedState;
 use crate::feed::limits::ExportLimits;
@@ -70,10 +70,11 @@ impl Application {
                 source,
             }
         })?;
-        let master = match &settings.master_key_file {
-            Some(path) => MasterKey::load(path)?,
-            None => MasterKey::load_or_create(&settings.data_dir)?,
-        };
+        let master = Keyring::load(
+            settings.master_key_file.as_deref(),
+            &settings.data_dir,
+            settings.master_key_decrypt_only_file.as_deref(),
+        )?;
         let pool = db::open(&settings.database_url, settings.database_pool)?;
         let listener =
             TcpListener::bind(settings.bind_address).map_err(|source| StartupError::Bind {

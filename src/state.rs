@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, web};
 
 use crate::clock::Clock;
 use crate::connect::install_keys::InstallKeys;
-use crate::crypto::{MasterKey, Sealer};
+use crate::crypto::{Keyring, Sealer};
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::jira::client::{BodyLimits, JiraClient, JiraClientConfig, Pause, RetryPolicy};
@@ -36,13 +36,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Derives every key from `master` for its purpose and builds the outbound HTTP clients
+    /// Derives every key from `master` for its purpose (sealers also open under its decrypt-only
+    /// keys during a rotation; only the current key signs) and builds the outbound HTTP clients
     /// (no redirects, `OUTBOUND_TIMEOUT`); the Jira client's retries wait through `pause`.
     pub fn new(
         settings: Settings,
         pool: Pool,
         clock: Clock,
-        master: &MasterKey,
+        master: &Keyring,
         pause: Pause,
     ) -> Result<Self, reqwest::Error> {
         let outbound = reqwest::Client::builder()

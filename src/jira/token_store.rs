@@ -97,7 +97,7 @@ impl SavedToken {
 }
 
 /// Binds a sealed token to its row: a ciphertext moved to another user or site does not open.
-fn associated_data(tenant_id: i64, account_id: &str) -> String {
+pub(crate) fn associated_data(tenant_id: i64, account_id: &str) -> String {
     format!("{tenant_id}:{account_id}")
 }
 

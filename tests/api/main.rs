@@ -22,6 +22,7 @@ mod feed_limits;
 mod feed_odata;
 mod feed_tables;
 mod jira_token;
+mod key_rotation;
 mod postgres;
 mod startup;
 mod ui;

@@ -20,7 +20,7 @@ const TAB: &str = "/app/tokens/access";
 const JQL: &str = "project in (ALPHA, BETA, OPS, DATA)";
 
 /// The test server, or `None` with the reason printed (a failure under `TEST_POSTGRES_REQUIRED`).
-fn postgres_server() -> Option<PostgresUrl> {
+pub(crate) fn postgres_server() -> Option<PostgresUrl> {
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(raw) if !raw.trim().is_empty() => Some(PostgresUrl::parse(raw.trim()).expect("a URL")),
         _ => {
@@ -37,7 +37,7 @@ fn postgres_server() -> Option<PostgresUrl> {
 }
 
 /// A fresh database on the test server for one test.
-fn fresh_database(server: &PostgresUrl) -> PostgresUrl {
+pub(crate) fn fresh_database(server: &PostgresUrl) -> PostgresUrl {
     let name = format!("bi_it_{}", std::process::id()) + &format!("_{:x}", rand_suffix());
     let mut admin = diesel::pg::PgConnection::establish(server.expose()).expect("the server");
     diesel::sql_query(format!("CREATE DATABASE \"{name}\""))

@@ -49,7 +49,14 @@ fn fixture() -> Fixture {
         .unwrap()
         .unwrap();
     drop(conn);
-    let state = AppState::new(settings, pool, Clock::system(), &master, Pause::real()).unwrap();
+    let state = AppState::new(
+        settings,
+        pool,
+        Clock::system(),
+        &master.into(),
+        Pause::real(),
+    )
+    .unwrap();
     Fixture {
         _dir: dir,
         state,
