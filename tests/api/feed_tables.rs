@@ -313,3 +313,56 @@ async fn a_table_the_data_source_does_not_export_is_not_found_in_every_format() 
     let text = csv.text().await.unwrap();
     assert!(text.starts_with("IssueId,IssueKey,Label\r\n"), "{text}");
 }
+
+#[tokio::test]
+async fn a_real_odata_client_library_reads_a_table_with_its_composite_key() {
+    let app = feed_app(120).await;
+    let (alice, id) = alice_with_tables(&app, &["IssueLabels", "Worklogs"]).await;
+    let root = format!("{}/feed/{id}/odata/", app.address);
+    let (ok, out, err) = run_python(
+        "odata_client.py",
+        vec![
+            root,
+            alice.email.clone(),
+            alice.access_token.clone(),
+            "IssueLabels".to_owned(),
+        ],
+        Vec::new(),
+    )
+    .await;
+    assert!(ok, "python-odata failed:\n{err}");
+    let result: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        result["entity_sets"],
+        json!(["IssueLabels", "Issues", "Worklogs"])
+    );
+    assert_eq!(
+        result["properties"],
+        json!(["IssueId", "IssueKey", "Label"])
+    );
+    let feed = alice
+        .json_rows(&app, &format!("/feed/{id}/json/IssueLabels?limit=10000"))
+        .await;
+    let got: Vec<(String, String)> = result["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["IssueId"].as_str().unwrap().to_owned(),
+                r["Label"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = feed
+        .iter()
+        .map(|r| {
+            (
+                r["IssueId"].as_str().unwrap().to_owned(),
+                r["Label"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+}

@@ -286,5 +286,9 @@ fn rotate_key_in_a_data_dir_without_a_key_or_database_changes_nothing_and_says_w
 
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("at-rest.key"), "{}", text(&out));
-    assert_eq!(std::fs::read_dir(&data).unwrap().count(), 0, "nothing created");
+    assert_eq!(
+        std::fs::read_dir(&data).unwrap().count(),
+        0,
+        "nothing created"
+    );
 }
