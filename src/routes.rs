@@ -48,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             .service(access_tokens::create::create)
             .service(access_tokens::revoke::confirm)
             .service(access_tokens::revoke::revoke)
+            .service(access_tokens::history::history)
             // BI clients (personal access token as Basic password or Bearer): TokenOwner extractor.
             .service(whoami::whoami)
             .configure(crate::api::datasources::configure)
