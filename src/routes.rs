@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             .service(tokens::tokens_root)
             .service(jira::tab::show)
             .service(jira::tab::validate_and_save)
+            .service(jira::tab::validate_again)
             .service(jira::revoke::confirm)
             .service(jira::revoke::revoke)
             .service(access_tokens::list::list)

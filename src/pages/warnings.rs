@@ -33,6 +33,13 @@ pub enum JiraTokenWarning {
 }
 
 impl JiraTokenWarning {
+    pub fn heading(self) -> &'static str {
+        match self {
+            Self::Rejected => "Jira rejected your Jira API token",
+            Self::NotValidatedRecently => "Validate your Jira API token again",
+        }
+    }
+
     /// The banner of the Jira API Token tab, above its "Validate again" button.
     pub fn message(self) -> &'static str {
         match self {
