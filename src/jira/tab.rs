@@ -244,12 +244,14 @@ pub async fn validate_again(
             .insert_header(("Location", layout.link(TAB_PATH)))
             .finish());
     };
-    let unreadable = || FormView {
+    let unreadable = || {
+        FormView {
         failure: Some(
             "The saved token cannot be read, so it was not validated. Save your token again              below."
                 .to_owned(),
         ),
         ..FormView::default()
+    }
     };
     let Ok(credentials) = saved.open(&sealer) else {
         return Ok(render(&state, &user, StatusCode::CONFLICT, unreadable()).await?);
@@ -317,10 +319,7 @@ pub async fn validate_again(
         "saved Jira API token validated again"
     );
     Ok(HttpResponse::SeeOther()
-        .insert_header((
-            "Location",
-            layout.link(&format!("{TAB_PATH}?validated=1")),
-        ))
+        .insert_header(("Location", layout.link(&format!("{TAB_PATH}?validated=1"))))
         .finish())
 }
 

@@ -24,6 +24,8 @@ mod feed_tables;
 mod jira_token;
 mod postgres;
 mod startup;
+mod token_expiry;
+mod token_history;
 mod ui;
 mod ui_a11y;
 mod ui_errors;
