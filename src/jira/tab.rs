@@ -1,6 +1,8 @@
 //! The Jira API Token tab: how to create a token, the status indicator (warning sign, orange once
 //! saved), and Validate & Save. The token is checked with the tenant's own Jira site before it is
-//! stored; any failure keeps the previous token and explains itself next to the form.
+//! stored; any failure keeps the previous token and explains itself next to the form. A saved
+//! token that Jira rejected, or that has not been validated for 30 days, gets a banner whose
+//! "Validate again" checks the stored token with Jira once more (no need to paste it again).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -13,12 +15,13 @@ use crate::jira::api_token::{
     CREATE_TOKEN_URL, JiraApiToken, JiraEmail, Rejection, VALIDATION_ATTEMPT_TIMEOUT,
     check_with_jira,
 };
-use crate::jira::client::JiraSite;
+use crate::jira::client::{JiraAccount, JiraCredentials, JiraSite};
 use crate::jira::token_store::{self, ValidatedToken};
 use crate::pages::form_body::{Field, read_form};
 use crate::pages::session::JiraUser;
 use crate::pages::shared::{actor, utc_minutes};
 use crate::pages::tokens::TokenTab;
+use crate::pages::warnings::{JiraTokenWarning, jira_token_warning};
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
 
@@ -71,6 +74,8 @@ struct JiraTokenTab {
     tab: TokenTab,
     create_token_url: &'static str,
     status: Status,
+    /// The banner with "Validate again", read with the status.
+    revalidate: Option<JiraTokenWarning>,
     notice: Option<&'static str>,
     form: FormView,
 }
@@ -84,23 +89,26 @@ pub async fn show(
     let flag = qsh::parse_params(req.query_string())
         .into_iter()
         .find_map(|(name, _)| match name.as_str() {
-            "saved" | "revoked" => Some(name),
+            "saved" | "revoked" | "validated" => Some(name),
             _ => None,
         });
-    let status = load_status(&state, &user).await?;
+    let (status, revalidate) = load_view(&state, &user).await?;
     // The flag only chooses the wording; the notice must agree with what is stored.
     let notice = match (flag.as_deref(), &status) {
         (Some("saved"), Status::Saved { .. }) => {
             Some("Your Jira API token is validated and saved.")
         }
         (Some("revoked"), Status::NotSaved) => Some("Your Jira API token was revoked and deleted."),
+        (Some("validated"), Status::Saved { .. }) if revalidate.is_none() => {
+            Some("Jira accepted your saved Jira API token again.")
+        }
         _ => None,
     };
     Ok(render_with(
         &state,
         &user,
         StatusCode::OK,
-        status,
+        (status, revalidate),
         notice,
         FormView::default(),
     )?)
@@ -166,18 +174,8 @@ pub async fn validate_and_save(
         }
     };
 
-    // Only ever the tenant's stored baseUrl: the form cannot choose where credentials go.
-    let site = JiraSite::parse(user.tenant.base_url.as_str()).map_err(|reason| {
-        AppError::internal(format!(
-            "tenant {} has an unusable baseUrl: {reason}",
-            user.tenant.client_key.as_str()
-        ))
-    })?;
-    let client = state
-        .jira
-        .interactive(VALIDATION_ATTEMPT_TIMEOUT.min(state.settings.outbound_timeout));
     let credentials = token.credentials(&email);
-    let account = match check_with_jira(&client, &site, &credentials, &user.account_id).await {
+    let account = match check(&state, &user, &credentials).await? {
         Ok(account) => account,
         Err(rejection) => {
             tracing::info!(
@@ -186,18 +184,13 @@ pub async fn validate_and_save(
                 jira_token.rejection = rejection.kind(),
                 "Jira API token not saved"
             );
-            let status = match rejection {
-                Rejection::TimedOut => StatusCode::GATEWAY_TIMEOUT,
-                Rejection::Unreachable | Rejection::Unexpected { .. } => StatusCode::BAD_GATEWAY,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
             let form = FormView {
                 email: echoed_email,
                 failure: Some(rejection.message()),
                 login_url: rejection.login_url().map(str::to_owned),
                 ..FormView::default()
             };
-            return Ok(failed(status, form).await?);
+            return Ok(failed(rejection_status(&rejection), form).await?);
         }
     };
 
@@ -229,6 +222,134 @@ pub async fn validate_and_save(
         .finish())
 }
 
+/// `POST /app/tokens/jira/validate`: checks the saved token with Jira again. Accepted, it is
+/// saved again with a new validation time; refused by Jira (401), it is marked rejected; either
+/// way the tab says what happened.
+#[post("/app/tokens/jira/validate")]
+pub async fn validate_again(
+    user: JiraUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let sealer = state.jira_tokens.clone();
+    let (tenant_id, account_id) = (user.tenant.id, user.account_id.clone());
+    let saved = db::run(&state.pool, move |conn| {
+        token_store::find(conn, tenant_id, &account_id)
+    })
+    .await?;
+    let layout = Layout::new(&state, &user, "Jira API Token", Nav::Tokens)?;
+    let Some(saved) = saved else {
+        // Revoked meanwhile (another tab): the tab shows that nothing is saved.
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", layout.link(TAB_PATH)))
+            .finish());
+    };
+    let unreadable = || {
+        FormView {
+        failure: Some(
+            "The saved token cannot be read, so it was not validated. Save your token again              below."
+                .to_owned(),
+        ),
+        ..FormView::default()
+    }
+    };
+    let Ok(credentials) = saved.open(&sealer) else {
+        return Ok(render(&state, &user, StatusCode::CONFLICT, unreadable()).await?);
+    };
+    let (Ok(email), Ok(token)) = (
+        JiraEmail::parse(&credentials.email),
+        JiraApiToken::parse(credentials.api_token.expose()),
+    ) else {
+        return Ok(render(&state, &user, StatusCode::CONFLICT, unreadable()).await?);
+    };
+    let account = match check(&state, &user, &credentials).await? {
+        Ok(account) => account,
+        Err(rejection) => {
+            tracing::info!(
+                tenant.client_key = user.tenant.client_key.as_str(),
+                user.account_id = user.account_id.as_str(),
+                jira_token.rejection = rejection.kind(),
+                "saved Jira API token not validated again"
+            );
+            if rejection == Rejection::WrongCredentials {
+                let (sealer, now) = (state.jira_tokens.clone(), state.clock.now());
+                let (tenant_id, account_id) = (user.tenant.id, user.account_id.clone());
+                db::run(&state.pool, move |conn| {
+                    token_store::mark_rejected(
+                        conn,
+                        &sealer,
+                        tenant_id,
+                        &account_id,
+                        &credentials,
+                        now,
+                    )
+                })
+                .await?;
+            }
+            let form = FormView {
+                failure: Some(format!(
+                    "Validating your saved token again failed. {}",
+                    rejection.message()
+                )),
+                login_url: rejection.login_url().map(str::to_owned),
+                ..FormView::default()
+            };
+            return Ok(render(&state, &user, rejection_status(&rejection), form).await?);
+        }
+    };
+    let owner = actor(&user, &req);
+    let validated_at = state.clock.now();
+    db::run(&state.pool, move |conn| {
+        token_store::save(
+            conn,
+            &sealer,
+            &owner,
+            &ValidatedToken {
+                email: &email,
+                token: &token,
+                display_name: &account.display_name,
+                validated_at,
+            },
+        )
+    })
+    .await?;
+    tracing::info!(
+        tenant.client_key = user.tenant.client_key.as_str(),
+        user.account_id = user.account_id.as_str(),
+        "saved Jira API token validated again"
+    );
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", layout.link(&format!("{TAB_PATH}?validated=1"))))
+        .finish())
+}
+
+/// Asks the tenant's own Jira site whether `credentials` are the signed-in user's.
+async fn check(
+    state: &AppState,
+    user: &JiraUser,
+    credentials: &JiraCredentials,
+) -> Result<Result<JiraAccount, Rejection>, AppError> {
+    // Only ever the tenant's stored baseUrl: the form cannot choose where credentials go.
+    let site = JiraSite::parse(user.tenant.base_url.as_str()).map_err(|reason| {
+        AppError::internal(format!(
+            "tenant {} has an unusable baseUrl: {reason}",
+            user.tenant.client_key.as_str()
+        ))
+    })?;
+    let client = state
+        .jira
+        .interactive(VALIDATION_ATTEMPT_TIMEOUT.min(state.settings.outbound_timeout));
+    Ok(check_with_jira(&client, &site, credentials, &user.account_id).await)
+}
+
+fn rejection_status(rejection: &Rejection) -> StatusCode {
+    match rejection {
+        Rejection::TimedOut => StatusCode::GATEWAY_TIMEOUT,
+        Rejection::Unreachable | Rejection::Unexpected { .. } => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
 /// The tab after a failed submission, with the current status.
 async fn render(
     state: &web::Data<AppState>,
@@ -236,23 +357,27 @@ async fn render(
     http_status: StatusCode,
     form: FormView,
 ) -> Result<HttpResponse, AppError> {
-    let status = load_status(state, user).await?;
-    render_with(state, user, http_status, status, None, form)
+    let view = load_view(state, user).await?;
+    render_with(state, user, http_status, view, None, form)
 }
 
 fn render_with(
     state: &AppState,
     user: &JiraUser,
     http_status: StatusCode,
-    status: Status,
+    (status, revalidate): (Status, Option<JiraTokenWarning>),
     notice: Option<&'static str>,
     form: FormView,
 ) -> Result<HttpResponse, AppError> {
+    let mut layout = Layout::new(state, user, "Jira API Token", Nav::Tokens)?;
+    // This tab shows the warning in full, read just now, with its button.
+    layout.warnings.jira_token = None;
     let page = JiraTokenTab {
-        layout: Layout::new(state, user, "Jira API Token", Nav::Tokens)?,
+        layout,
         tab: TokenTab::Jira,
         create_token_url: CREATE_TOKEN_URL,
         status,
+        revalidate,
         notice,
         form,
     };
@@ -261,6 +386,14 @@ fn render_with(
 
 /// The user's saved token as the indicator shows it; opening the seal detects tampering.
 pub(crate) async fn load_status(state: &AppState, user: &JiraUser) -> Result<Status, AppError> {
+    Ok(load_view(state, user).await?.0)
+}
+
+/// The status and, for a readable saved token, whether it needs validating again.
+async fn load_view(
+    state: &AppState,
+    user: &JiraUser,
+) -> Result<(Status, Option<JiraTokenWarning>), AppError> {
     let sealer = state.jira_tokens.clone();
     let (tenant_id, account_id) = (user.tenant.id, user.account_id.clone());
     let found = db::run(&state.pool, move |conn| {
@@ -272,14 +405,17 @@ pub(crate) async fn load_status(state: &AppState, user: &JiraUser) -> Result<Sta
     })
     .await?;
     let Some((saved, readable)) = found else {
-        return Ok(Status::NotSaved);
+        return Ok((Status::NotSaved, None));
     };
+    let revalidate = readable
+        .then(|| jira_token_warning(&saved, state.clock.now()))
+        .flatten();
     let display_name = if saved.display_name.trim().is_empty() {
         "your Jira account".to_owned()
     } else {
         saved.display_name
     };
-    Ok(if !readable {
+    let status = if !readable {
         tracing::warn!(
             tenant.client_key = user.tenant.client_key.as_str(),
             user.account_id = user.account_id.as_str(),
@@ -297,5 +433,6 @@ pub(crate) async fn load_status(state: &AppState, user: &JiraUser) -> Result<Sta
             validated_at: utc_minutes(saved.validated_at)
                 .unwrap_or_else(|| "an unknown time".to_owned()),
         }
-    })
+    };
+    Ok((status, revalidate))
 }

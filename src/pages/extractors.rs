@@ -22,6 +22,7 @@ use crate::ids::AccountId;
 use crate::pages::error_page::PageError;
 use crate::pages::session::{ExpiredSession, JiraUser};
 use crate::pages::session_token;
+use crate::pages::warnings::Warnings;
 use crate::state::{AppState, app_state};
 
 /// A page load from Jira (a module URL declared in the descriptor).
@@ -66,6 +67,7 @@ impl FromRequest for PageLoad {
                 tenant,
                 account_id,
                 session_began,
+                warnings: Warnings::default(),
             }))
         })
     }
@@ -137,10 +139,16 @@ impl FromRequest for JiraUser {
             })?;
             let account_id =
                 AccountId::parse(&claims.account_id).map_err(AppError::Unauthorized)?;
+            let (tenant_id, owner, now) = (tenant.id, account_id.clone(), state.clock.now());
+            let warnings = db::run(&state.pool, move |conn| {
+                Warnings::read(conn, tenant_id, &owner, now)
+            })
+            .await?;
             let user = JiraUser {
                 tenant,
                 account_id,
                 session_began: claims.auth_time,
+                warnings,
             };
             // Error pages find the user here, to keep the menu.
             req.extensions_mut().insert(user.clone());

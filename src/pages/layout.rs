@@ -1,5 +1,5 @@
 //! The page frame: what `base.html` needs (title, menu, session token for links, the site's
-//! `all.js`) and the response with a CSP that lets only the page's own Jira site frame it.
+//! `all.js`, the warnings banner) and the response with a CSP that lets only the page's own Jira site frame it.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -7,6 +7,7 @@ use askama::Template;
 
 use crate::error::AppError;
 use crate::pages::session::JiraUser;
+use crate::pages::warnings::Warnings;
 use crate::security::page_csp;
 use crate::settings::is_atlassian_host;
 use crate::state::AppState;
@@ -26,6 +27,9 @@ pub struct Layout {
     pub base_path: String,
     pub all_js_url: String,
     pub site_name: String,
+    /// What the banner above the content warns of. A page that shows a warning in full (the
+    /// Jira API Token tab) or has fresher data (the Access Token tab) replaces it.
+    pub warnings: Warnings,
     frame_ancestors: Vec<String>,
 }
 
@@ -48,6 +52,7 @@ impl Layout {
                 .host_str()
                 .unwrap_or("your Jira site")
                 .to_owned(),
+            warnings: user.warnings.clone(),
             frame_ancestors: site.origins(),
         })
     }

@@ -11,6 +11,7 @@ pub mod session;
 pub mod session_token;
 pub mod shared;
 pub mod tokens;
+pub mod warnings;
 
 pub use error_page::PageError;
 pub use layout::{Layout, Nav};

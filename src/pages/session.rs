@@ -6,6 +6,7 @@ use crate::connect::tenants::Tenant;
 use crate::error::AppError;
 use crate::ids::AccountId;
 use crate::pages::session_token;
+use crate::pages::warnings::Warnings;
 use crate::state::AppState;
 
 /// A Jira user of an installed site, as proven by a Jira JWT or our session token.
@@ -16,6 +17,9 @@ pub struct JiraUser {
     /// When this session began (unix seconds): the `iat` of the Jira page JWT that opened it.
     /// Every renewed session token carries it, so `SESSION_MAX_MINUTES` bounds the session.
     pub session_began: i64,
+    /// What the page banner warns of (expiring access tokens, a Jira API token to validate
+    /// again), read with the user; empty on a page load from Jira, which only redirects.
+    pub warnings: Warnings,
 }
 
 impl JiraUser {

@@ -1,4 +1,4 @@
-//! Tokens page frame: the Access Token and Jira API Token tabs.
+//! Tokens page frame: the Access Token, Jira API Token and History tabs.
 
 use actix_web::{HttpResponse, get, web};
 
@@ -10,6 +10,7 @@ use crate::state::AppState;
 pub enum TokenTab {
     Access,
     Jira,
+    History,
 }
 
 /// `/app/tokens` opens the Access Token tab, selected by default.

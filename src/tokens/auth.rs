@@ -7,7 +7,9 @@
 //!
 //! Every failure is a 401 with a `WWW-Authenticate: Basic` challenge (so Excel and Power BI ask
 //! for credentials again) and a one-line reason that never says whether a token existed: unknown,
-//! revoked, expired, wrong secret and uninstalled site all read "Invalid or expired access token.".
+//! revoked, wrong secret and uninstalled site all read "Invalid or expired access token.". Only a
+//! token whose secret matched is told that it expired, and where to create a new one: its holder
+//! already has it, so this reveals nothing, and it saves them guessing why a working feed stopped.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -48,6 +50,8 @@ pub enum Rejection {
     Malformed,
     NotAToken,
     Invalid,
+    /// The right secret of a token past its expiry date.
+    Expired,
 }
 
 impl Rejection {
@@ -63,6 +67,9 @@ impl Rejection {
                 "That is not a BI Connector access token; it may be mistyped or truncated."
             }
             Self::Invalid => "Invalid or expired access token.",
+            Self::Expired => {
+                "This access token has expired. Create a new one in Jira under Apps → BI Connector → Tokens → Access Token, and enter it in your BI tool as the password."
+            }
         }
     }
 }
@@ -157,7 +164,7 @@ async fn authenticate(
         return Err(rejected(Rejection::Invalid, "wrong secret"));
     }
     if is_expired_at(credential.expires_on.map(|e| e.date()), now) {
-        return Err(rejected(Rejection::Invalid, "expired"));
+        return Err(rejected(Rejection::Expired, "expired"));
     }
     if !tenant.is_active() {
         return Err(rejected(Rejection::Invalid, "site uninstalled or disabled"));
@@ -258,6 +265,7 @@ mod tests {
             Rejection::Malformed,
             Rejection::NotAToken,
             Rejection::Invalid,
+            Rejection::Expired,
         ] {
             assert!(!r.message().contains('\n'));
         }

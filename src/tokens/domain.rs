@@ -29,7 +29,7 @@
 use std::fmt;
 
 use time::macros::time;
-use time::{Date, Month, OffsetDateTime, UtcOffset};
+use time::{Date, Duration, Month, OffsetDateTime, UtcOffset};
 
 use crate::crypto::{
     CryptoError, SecretString, constant_time_eq, random_bytes, random_token, sha256,
@@ -37,6 +37,9 @@ use crate::crypto::{
 
 /// A user may hold at most this many tokens (active or expired, until deleted).
 pub const MAX_TOKENS_PER_USER: usize = 25;
+
+/// How long before it stops working a token is marked "Expires soon" and announced by a banner.
+pub const EXPIRY_WARNING: Duration = Duration::days(7);
 
 /// The fixed prefix that marks our tokens.
 pub const TOKEN_PREFIX: &str = "jbc_";
@@ -346,6 +349,16 @@ impl ExpiryDate {
 
     pub fn is_expired_at(&self, now: OffsetDateTime) -> bool {
         is_expired_at(Some(self.0), now)
+    }
+
+    /// The first instant the token no longer works: midnight UTC after the expiry date.
+    pub fn ends_at(&self) -> OffsetDateTime {
+        self.0.with_time(time!(00:00)).assume_utc() + Duration::days(1)
+    }
+
+    /// Still working at `now`, and stops within [`EXPIRY_WARNING`].
+    pub fn expires_soon_at(&self, now: OffsetDateTime) -> bool {
+        !self.is_expired_at(now) && self.ends_at() - now <= EXPIRY_WARNING
     }
 }
 

@@ -807,10 +807,13 @@ async fn a_token_works_through_its_expiry_day_and_is_refused_after_it() {
     let response = whoami(&app, Some(&auth)).await;
     let list = app.get_page(TAB, &alice).await.text().await.unwrap();
     assert_rejected_without_a_hint(response, "expired").await;
-    assert_eq!(
-        whoami(&app, Some(&auth)).await.text().await.unwrap(),
-        INVALID,
-        "expired reads like unknown"
+    // The holder of the right secret is told it expired and where to create a new one (the
+    // three feed formats are in token_expiry.rs).
+    let told = whoami(&app, Some(&auth)).await.text().await.unwrap();
+    assert_ne!(told, INVALID, "expired reads unlike unknown");
+    assert!(
+        told.contains("has expired") && told.contains("Tokens → Access Token"),
+        "{told}"
     );
     let row = row_of(&list, "short-lived");
     assert!(row.contains("Expired"), "{row}");

@@ -25,6 +25,8 @@ mod jira_token;
 mod key_rotation;
 mod postgres;
 mod startup;
+mod token_expiry;
+mod token_history;
 mod ui;
 mod ui_a11y;
 mod ui_errors;

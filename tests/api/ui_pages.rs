@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use fantoccini::Client;
 use fantoccini::key::Key;
+use jira_bi_connector::clock::Clock;
 use jira_emulator::FaultConfig;
 
 use crate::support::browser::{
@@ -219,6 +220,25 @@ pub async fn tour(client: &Client, app: &TestApp, mode: Mode, inspector: &mut In
     wait_for_text(client, "Tableau (old)").await;
     inspector.inspect(client, "access-tokens", tokens).await;
 
+    // A token in its last days: marked in the list and announced by the banner; the History tab
+    // lists the token events (the expired one included). Then the token is made long-lived again.
+    let soon = (Clock::system().now() + time::Duration::days(3))
+        .date()
+        .to_string();
+    set_token_expiry(app, "Excel – weekly", Some(&soon));
+    click_link(client, "Access Token").await;
+    find(client, "#expiry-banner").await;
+    wait_for_text(client, "Expires soon").await;
+    inspector
+        .inspect(client, "access-tokens-expiring", tokens)
+        .await;
+    click_link(client, "History").await;
+    find(client, "#history-table").await;
+    inspector.inspect(client, "token-history", tokens).await;
+    set_token_expiry(app, "Excel – weekly", None);
+    click_link(client, "Access Token").await;
+    wait_for_text(client, "Tableau (old)").await;
+
     find(client, "[data-dialog^=revoke-dialog]")
         .await
         .click()
@@ -311,6 +331,20 @@ pub async fn tour(client: &Client, app: &TestApp, mode: Mode, inspector: &mut In
         .await;
     click_link(client, "Cancel").await;
     find(client, "#jira-token-status[data-state='saved']").await;
+
+    // Not validated for 30 days: a short banner elsewhere, Validate again on the tab.
+    diesel::sql_query("UPDATE jira_api_tokens SET validated_at = validated_at - 31 * 86400")
+        .execute(&mut app.db())
+        .expect("age the Jira API token");
+    click_link(client, "Access Token").await;
+    find(client, "#jira-token-banner").await;
+    click_link(client, "Go to Jira API Token").await;
+    find(client, "#jira-token-revalidate").await;
+    inspector
+        .inspect(client, "jira-token-validate-again", tokens)
+        .await;
+    submit(client, "#jira-token-revalidate button[type=submit]").await;
+    wait_for_text(client, "Jira accepted your saved Jira API token again.").await;
 
     // Data sources (now that a Jira API token is saved): empty, create, refused, show, list.
     click_link(client, "Data sources").await;
@@ -444,6 +478,15 @@ pub async fn tour(client: &Client, app: &TestApp, mode: Mode, inspector: &mut In
     inspector
         .inspect(client, "error-session-expired", Shows::Error)
         .await;
+}
+
+/// Sets the last day of the token labelled `label` (`None`: never expires).
+fn set_token_expiry(app: &TestApp, label: &str, last_day: Option<&str>) {
+    diesel::sql_query("UPDATE access_tokens SET expires_on = ? WHERE label = ?")
+        .bind::<diesel::sql_types::Nullable<Text>, _>(last_day)
+        .bind::<Text, _>(label)
+        .execute(&mut app.db())
+        .expect("set a token's expiry");
 }
 
 /// `/app/tokens/access/12/revoke?…` with the id replaced.

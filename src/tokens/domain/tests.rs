@@ -357,6 +357,22 @@ fn token_is_valid_through_the_end_of_its_expiry_day() {
 }
 
 #[test]
+fn a_token_expires_soon_in_its_last_seven_days_only() {
+    // Stops working at 2025-06-21 00:00 UTC.
+    let expiry = ExpiryDate::from_stored(date!(2025 - 06 - 20));
+    assert_eq!(expiry.ends_at(), datetime!(2025-06-21 00:00 UTC));
+    let ends = expiry.ends_at();
+    let in_6_days_23_hours = ends - Duration::days(6) - Duration::hours(23);
+    let in_7_days_1_hour = ends - Duration::days(7) - Duration::hours(1);
+    assert!(expiry.expires_soon_at(in_6_days_23_hours));
+    assert!(!expiry.expires_soon_at(in_7_days_1_hour));
+    assert!(expiry.expires_soon_at(ends - EXPIRY_WARNING));
+    assert!(expiry.expires_soon_at(datetime!(2025-06-20 23:59:59 UTC)));
+    // Once expired it is no longer "soon": the list says Expired instead.
+    assert!(!expiry.expires_soon_at(ends));
+}
+
+#[test]
 fn stored_expiry_may_lie_in_the_past() {
     let stored = ExpiryDate::parse_stored("2001-02-03").unwrap();
     assert_eq!(stored.date(), date!(2001 - 02 - 03));

@@ -1,7 +1,9 @@
 //! The Access Token tab: list, create (the new token is shown once, in the POST response) and
-//! revoke. One file per endpoint; this module holds the page they all render and its view model.
+//! revoke; and the History tab. One file per endpoint; this module holds the page the Access
+//! Token endpoints all render and its view model.
 
 pub mod create;
+pub mod history;
 pub mod list;
 pub mod revoke;
 
@@ -16,6 +18,7 @@ use crate::error::AppError;
 use crate::pages::session::JiraUser;
 use crate::pages::shared::{Banner, format_utc};
 use crate::pages::tokens::TokenTab;
+use crate::pages::warnings;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
 use crate::tokens::domain::{FormId, MAX_TOKENS_PER_USER};
@@ -40,6 +43,8 @@ pub struct TokenRowView {
     pub created: String,
     pub expires: String,
     pub expired: bool,
+    /// Still working, and stops within the expiry warning window (7 days).
+    pub expires_soon: bool,
     pub last_used: String,
     pub revoke_path: String,
 }
@@ -54,6 +59,7 @@ impl TokenRowView {
                 .expires_on
                 .map_or_else(|| "Never".to_owned(), |e| e.to_string()),
             expired: token.is_expired_at(now),
+            expires_soon: token.expires_on.is_some_and(|e| e.expires_soon_at(now)),
             last_used: token
                 .last_used_at
                 .map_or_else(|| "Not used yet".to_owned(), format_utc),
@@ -157,7 +163,9 @@ pub async fn render_tab(
     })
     .await?;
     let now = state.clock.now();
-    let layout = Layout::new(state, user, "Access Token", Nav::Tokens)?;
+    let mut layout = Layout::new(state, user, "Access Token", Nav::Tokens)?;
+    // The list was read after any change this request made (a revoke), so the banner agrees.
+    layout.warnings.expiring = warnings::expiring(&tokens, now);
     let page = AccessTokenPage {
         layout,
         tab: TokenTab::Access,

@@ -43,6 +43,24 @@ pub async fn spawn_app_with_clock(clock: Clock) -> TestApp {
     app
 }
 
+/// An app and its Jira sites whose clocks both run `offset` ahead of real time (installs and
+/// page JWTs stay fresh), e.g. to stand days before a token's expiry.
+pub async fn spawn_app_shifted(offset: time::Duration) -> TestApp {
+    let config = EmulatorConfig {
+        site_ports: vec![0, 0],
+        clock: jira_emulator::Clock::shifted(offset.whole_seconds()),
+        ..EmulatorConfig::default()
+    };
+    let app = spawn_app_with_emulator(Clock::shifted(offset), config).await;
+    for site in 0..app.emulator.sites().len() {
+        app.emulator
+            .install(site)
+            .await
+            .expect("the emulator installs the app");
+    }
+    app
+}
+
 /// An app installed in every site of an emulator started with `config` (e.g. a larger data set
 /// or faults from the start).
 pub async fn spawn_app_with(config: EmulatorConfig) -> TestApp {

@@ -8,6 +8,6 @@ pub mod browser;
 pub mod feed;
 
 pub use app::{
-    Session, TestApp, other_rsa_key, spawn_app, spawn_app_with, spawn_app_with_pause,
-    spawn_app_with_settings, spawn_app_without_installs,
+    Session, TestApp, other_rsa_key, spawn_app, spawn_app_shifted, spawn_app_with,
+    spawn_app_with_pause, spawn_app_with_settings, spawn_app_without_installs,
 };
