@@ -1,15 +1,15 @@
-//! The audit trail: an append-only record of security-relevant actions (who, what, which object,
-//! when, from where). Writers insert inside the same transaction as the change they describe, so
-//! a change is never without its record. Readers page through one user's own events, newest
-//! first (the Tokens → History tab); the admins' history will read the same table.
+//! The audit trail: an append-only record of security-relevant actions (who acted, what, on
+//! whose object, when, from where). Writers insert inside the same transaction as the change they
+//! describe, so a change is never without its record. [`history`] reads it back: a user's own
+//! events (Tokens → History) and a site's, for its administrators.
 
 use std::net::IpAddr;
 
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
+use crate::db::Conn;
 use crate::db::schema::audit_events;
-use crate::db::{self, Conn};
 use crate::error::AppError;
 use crate::ids::AccountId;
 
@@ -18,6 +18,8 @@ use crate::ids::AccountId;
 pub enum AuditAction {
     AccessTokenCreated,
     AccessTokenRevoked,
+    /// A Jira administrator revoked a user's token (the target); never a secret seen or made.
+    AccessTokenRevokedByAdmin,
     JiraApiTokenSaved,
     JiraApiTokenRevoked,
     DataSourceCreated,
@@ -28,9 +30,18 @@ pub enum AuditAction {
     AccessTokenExpired,
 }
 
-const ALL_ACTIONS: [AuditAction; 8] = [
+/// Which history an action belongs to: the admin page shows tokens and data sources apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    /// Access tokens and Jira API tokens.
+    Tokens,
+    DataSources,
+}
+
+const ALL_ACTIONS: [AuditAction; 9] = [
     AuditAction::AccessTokenCreated,
     AuditAction::AccessTokenRevoked,
+    AuditAction::AccessTokenRevokedByAdmin,
     AuditAction::AccessTokenExpired,
     AuditAction::JiraApiTokenSaved,
     AuditAction::JiraApiTokenRevoked,
@@ -44,6 +55,7 @@ impl AuditAction {
         match self {
             Self::AccessTokenCreated => "access_token.created",
             Self::AccessTokenRevoked => "access_token.revoked",
+            Self::AccessTokenRevokedByAdmin => "access_token.revoked_by_admin",
             Self::JiraApiTokenSaved => "jira_api_token.saved",
             Self::JiraApiTokenRevoked => "jira_api_token.revoked",
             Self::DataSourceCreated => "data_source.created",
@@ -58,11 +70,35 @@ impl AuditAction {
         ALL_ACTIONS.into_iter().find(|a| a.as_str() == stored)
     }
 
+    pub fn area(self) -> Area {
+        match self {
+            Self::AccessTokenCreated
+            | Self::AccessTokenRevoked
+            | Self::AccessTokenRevokedByAdmin
+            | Self::AccessTokenExpired
+            | Self::JiraApiTokenSaved
+            | Self::JiraApiTokenRevoked => Area::Tokens,
+            Self::DataSourceCreated | Self::DataSourceUpdated | Self::DataSourceDeleted => {
+                Area::DataSources
+            }
+        }
+    }
+
+    /// The stored names of an area's actions.
+    pub fn names_in(area: Area) -> Vec<&'static str> {
+        ALL_ACTIONS
+            .into_iter()
+            .filter(|a| a.area() == area)
+            .map(Self::as_str)
+            .collect()
+    }
+
     /// How a person reads it in a history list.
     pub fn describe(self) -> &'static str {
         match self {
             Self::AccessTokenCreated => "Access token created",
             Self::AccessTokenRevoked => "Access token revoked",
+            Self::AccessTokenRevokedByAdmin => "Access token revoked by a Jira administrator",
             Self::AccessTokenExpired => "Access token expired",
             Self::JiraApiTokenSaved => "Jira API token saved",
             Self::JiraApiTokenRevoked => "Jira API token revoked",
@@ -95,12 +131,28 @@ pub struct AuditEvent {
     pub subject: String,
     pub ip: Option<String>,
     pub created_at: i64,
+    /// Whose object it is (equal to `account_id` when people act on their own).
+    pub target_account_id: String,
 }
 
-/// Appends an event; call it inside the transaction that makes the change.
+/// Appends an event about the actor's own object; call it inside the transaction that makes the
+/// change.
 pub fn record(
     conn: &mut Conn,
     actor: &Actor,
+    action: AuditAction,
+    subject: &str,
+    at: OffsetDateTime,
+) -> Result<(), AppError> {
+    record_for(conn, actor, &actor.account_id, action, subject, at)
+}
+
+/// Appends an event about `target`'s object (an administrator revoking a user's token, an owner
+/// handing a data source over): it shows in both people's histories.
+pub fn record_for(
+    conn: &mut Conn,
+    actor: &Actor,
+    target: &AccountId,
     action: AuditAction,
     subject: &str,
     at: OffsetDateTime,
@@ -109,6 +161,7 @@ pub fn record(
         .values((
             audit_events::tenant_id.eq(actor.tenant_id),
             audit_events::account_id.eq(actor.account_id.as_str()),
+            audit_events::target_account_id.eq(target.as_str()),
             audit_events::action.eq(action.as_str()),
             audit_events::subject.eq(subject),
             audit_events::ip.eq(actor.ip.map(|ip| ip.to_string())),
@@ -132,122 +185,7 @@ pub fn for_tenant(
         .load(conn)?)
 }
 
-/// One line of a user's history: a recorded event, or one derived from what is stored (a token's
-/// expiry). `at` is unix seconds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryEntry {
-    pub action: String,
-    pub subject: String,
-    pub ip: Option<String>,
-    pub at: i64,
-}
-
-impl From<AuditEvent> for HistoryEntry {
-    fn from(event: AuditEvent) -> Self {
-        Self {
-            action: event.action,
-            subject: event.subject,
-            ip: event.ip,
-            at: event.created_at,
-        }
-    }
-}
-
-/// One page of a user's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryPage {
-    pub entries: Vec<HistoryEntry>,
-    /// 1-based, within `1..=pages`.
-    pub page: i64,
-    /// At least 1 (an empty history is one empty page).
-    pub pages: i64,
-    pub total: i64,
-}
-
-fn owned_by<'a>(
-    tenant_id: i64,
-    account_id: &'a AccountId,
-) -> audit_events::BoxedQuery<'a, db::Backend> {
-    audit_events::table
-        .filter(audit_events::tenant_id.eq(tenant_id))
-        .filter(audit_events::account_id.eq(account_id.as_str()))
-        .into_boxed()
-}
-
-/// `account_id`'s own events on `tenant_id`, newest first: page `page` (1-based; a page past the
-/// end shows the last one) of `page_size`. `derived` entries (at most a few: one per expired
-/// token) are merged in at their times, after recorded events of the same second. Nobody else's
-/// events, and no other site's, can appear: both filters are in every query.
-pub fn owner_history(
-    conn: &mut Conn,
-    tenant_id: i64,
-    account_id: &AccountId,
-    derived: &[HistoryEntry],
-    page: i64,
-    page_size: i64,
-) -> Result<HistoryPage, AppError> {
-    let page_size = page_size.max(1);
-    let mut derived = derived.to_vec();
-    derived.sort_by_key(|e| std::cmp::Reverse(e.at));
-    let recorded_total: i64 = owned_by(tenant_id, account_id).count().get_result(conn)?;
-    // Where each derived entry falls in the merged list: after every recorded event at or after
-    // its time, and after the derived entries before it.
-    let mut positions = Vec::with_capacity(derived.len());
-    for (i, entry) in (0_i64..).zip(&derived) {
-        let newer: i64 = owned_by(tenant_id, account_id)
-            .filter(audit_events::created_at.ge(entry.at))
-            .count()
-            .get_result(conn)?;
-        positions.push(newer + i);
-    }
-    let total = recorded_total + i64::try_from(derived.len()).unwrap_or(i64::MAX);
-    let pages = ((total + page_size - 1) / page_size).max(1);
-    let page = page.clamp(1, pages);
-    let start = (page - 1) * page_size;
-    let end = (start + page_size).min(total);
-    let (offset, count) = recorded_window(&positions, start, end);
-    let recorded: Vec<HistoryEntry> = owned_by(tenant_id, account_id)
-        .order((audit_events::created_at.desc(), audit_events::id.desc()))
-        .offset(offset)
-        .limit(count)
-        .select(AuditEvent::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(HistoryEntry::from)
-        .collect();
-    let mut recorded = recorded.into_iter();
-    let mut derived = positions.into_iter().zip(derived).peekable();
-    let mut entries = Vec::new();
-    for position in start..end {
-        while derived.next_if(|(p, _)| *p < position).is_some() {}
-        let next = match derived.next_if(|(p, _)| *p == position) {
-            Some((_, entry)) => Some(entry),
-            None => recorded.next(),
-        };
-        entries.extend(next);
-    }
-    Ok(HistoryPage {
-        entries,
-        page,
-        pages,
-        total,
-    })
-}
-
-/// Which recorded events fill the merged positions `start..end`, given the positions the derived
-/// entries take: the offset of the first one and how many.
-fn recorded_window(derived_positions: &[i64], start: i64, end: i64) -> (i64, i64) {
-    let count_in = |range: std::ops::Range<i64>| {
-        let n = derived_positions
-            .iter()
-            .filter(|p| range.contains(p))
-            .count();
-        i64::try_from(n).unwrap_or(i64::MAX)
-    };
-    let before = count_in(0..start);
-    let within = count_in(start..end);
-    (start - before, (end - start - within).max(0))
-}
+pub mod history;
 
 #[cfg(test)]
 mod tests;

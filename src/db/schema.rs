@@ -41,6 +41,7 @@ diesel::table! {
         subject -> Text,
         ip -> Nullable<Text>,
         created_at -> BigInt,
+        target_account_id -> Text,
     }
 }
 

@@ -318,5 +318,7 @@ pub fn last_used_is_fresh(last_used_at: Option<OffsetDateTime>, now: OffsetDateT
         .is_some_and(|at| now.unix_timestamp() - at.unix_timestamp() < LAST_USED_RESOLUTION_SECONDS)
 }
 
+pub mod site;
+
 #[cfg(test)]
 mod tests;

@@ -8,9 +8,11 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 use time::OffsetDateTime;
 
-use crate::audit::{self, AuditAction, HistoryEntry};
+use crate::audit::AuditAction;
+use crate::audit::history::{HistoryEntry, owner_history};
 use crate::connect::qsh;
 use crate::db;
+use crate::ids::AccountId;
 use crate::pages::session::JiraUser;
 use crate::pages::shared::format_unix_utc;
 use crate::pages::tokens::TokenTab;
@@ -36,7 +38,11 @@ fn requested_page(query: &str) -> i64 {
 }
 
 /// One "expired" entry per token of the user past its expiry, at the instant it stopped working.
-fn expired_entries(tokens: &[TokenSummary], now: OffsetDateTime) -> Vec<HistoryEntry> {
+fn expired_entries(
+    tokens: &[TokenSummary],
+    owner: &AccountId,
+    now: OffsetDateTime,
+) -> Vec<HistoryEntry> {
     tokens
         .iter()
         .filter(|token| token.is_expired_at(now))
@@ -44,6 +50,8 @@ fn expired_entries(tokens: &[TokenSummary], now: OffsetDateTime) -> Vec<HistoryE
             Some(HistoryEntry {
                 action: AuditAction::AccessTokenExpired.as_str().to_owned(),
                 subject: token.label.clone(),
+                actor: None,
+                target: owner.as_str().to_owned(),
                 ip: None,
                 at: token.expires_on?.ends_at().unix_timestamp(),
             })
@@ -57,14 +65,22 @@ struct HistoryRow {
     time: String,
     event: String,
     name: String,
+    /// "You", "—" when nobody acted (an expiry), or the account of whoever else did (an
+    /// administrator who revoked the token, the owner who handed a data source over).
+    by: String,
     ip: String,
 }
 
-impl From<HistoryEntry> for HistoryRow {
-    fn from(entry: HistoryEntry) -> Self {
+impl HistoryRow {
+    fn new(entry: HistoryEntry, viewer: &AccountId) -> Self {
         let event = AuditAction::parse(&entry.action)
             .map_or_else(|| entry.action.clone(), |a| a.describe().to_owned());
         Self {
+            by: match entry.actor {
+                None => "—".to_owned(),
+                Some(actor) if actor == viewer.as_str() => "You".to_owned(),
+                Some(actor) => actor,
+            },
             time: format_unix_utc(entry.at),
             event,
             name: entry.subject,
@@ -101,8 +117,9 @@ pub async fn history(
     let now = state.clock.now();
     let (tenant_id, account_id) = (user.tenant.id, user.account_id.clone());
     let history = db::run(&state.pool, move |conn| {
-        let derived = expired_entries(&store::list(conn, tenant_id, &account_id)?, now);
-        audit::owner_history(conn, tenant_id, &account_id, &derived, page, PAGE_SIZE)
+        let tokens = store::list(conn, tenant_id, &account_id)?;
+        let derived = expired_entries(&tokens, &account_id, now);
+        owner_history(conn, tenant_id, &account_id, &derived, page, PAGE_SIZE)
     })
     .await?;
     let layout = Layout::new(&state, &user, "History", Nav::Tokens)?;
@@ -114,7 +131,9 @@ pub async fn history(
         page: history.page,
         pages: history.pages,
         total: history.total,
-        rows: history.entries.into_iter().map(HistoryRow::from).collect(),
+        rows: (history.entries.into_iter())
+            .map(|entry| HistoryRow::new(entry, &user.account_id))
+            .collect(),
     };
     Ok(page.layout.respond(StatusCode::OK, &page)?)
 }
@@ -158,7 +177,8 @@ mod tests {
             token("today", Some(date!(2026 - 03 - 10))),
             token("never", None),
         ];
-        let entries = expired_entries(&tokens, datetime!(2026-03-10 12:00 UTC));
+        let alice = AccountId::parse("alice").unwrap();
+        let entries = expired_entries(&tokens, &alice, datetime!(2026-03-10 12:00 UTC));
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].subject, "old");
         assert_eq!(
@@ -166,24 +186,34 @@ mod tests {
             datetime!(2026-03-02 00:00 UTC).unix_timestamp()
         );
         assert_eq!(entries[0].ip, None);
+        assert_eq!(
+            (entries[0].actor.as_deref(), entries[0].target.as_str()),
+            (None, "alice")
+        );
     }
 
     #[test]
-    fn unknown_actions_are_shown_as_stored() {
-        let row = HistoryRow::from(HistoryEntry {
-            action: "access_token.created".into(),
+    fn unknown_actions_are_shown_as_stored_and_others_acts_by_account() {
+        let alice = AccountId::parse("alice").unwrap();
+        let entry = |action: &str, actor: Option<&str>| HistoryEntry {
+            action: action.into(),
             subject: "Power BI".into(),
+            actor: actor.map(str::to_owned),
+            target: "alice".into(),
             ip: None,
             at: 0,
-        });
-        assert_eq!(row.event, "Access token created");
+        };
+        let row = HistoryRow::new(entry("access_token.created", Some("alice")), &alice);
+        assert_eq!(
+            (row.event.as_str(), row.by.as_str()),
+            ("Access token created", "You")
+        );
         assert_eq!(row.ip, "—");
-        let row = HistoryRow::from(HistoryEntry {
-            action: "something.new".into(),
-            subject: "x".into(),
-            ip: Some("192.0.2.1".into()),
-            at: 0,
-        });
-        assert_eq!(row.event, "something.new");
+        let row = HistoryRow::new(entry("something.new", Some("admin-1")), &alice);
+        assert_eq!(
+            (row.event.as_str(), row.by.as_str()),
+            ("something.new", "admin-1")
+        );
+        assert_eq!(HistoryRow::new(entry("x", None), &alice).by, "—");
     }
 }
