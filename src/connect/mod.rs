@@ -1,4 +1,5 @@
 //! Atlassian Connect: everything that proves a request really comes from a Jira site.
+pub mod app_jwt;
 pub mod auth;
 pub mod descriptor;
 pub mod install_keys;

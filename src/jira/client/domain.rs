@@ -71,6 +71,25 @@ impl fmt::Debug for JiraCredentials {
     }
 }
 
+/// What the app signs its own calls to a site with (see [`crate::connect::app_jwt`]): our app
+/// key, the site's clientKey and its opened shared secret. `Debug` redacts the secret.
+#[derive(Clone)]
+pub struct AppCredentials {
+    pub app_key: String,
+    pub client_key: String,
+    pub shared_secret: SecretString,
+}
+
+impl fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "AppCredentials {{ app_key: {:?}, client_key: {:?}, shared_secret: *** }}",
+            self.app_key, self.client_key
+        )
+    }
+}
+
 /// Why a Jira call failed. `Display` is for logs (no secrets, no Jira data);
 /// [`JiraError::user_message`] is for pages and feeds.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

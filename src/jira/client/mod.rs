@@ -23,13 +23,13 @@ mod wire;
 
 pub use super::retry::{Pause, RetryPolicy, next_delay, parse_retry_after};
 pub use domain::{
-    FieldSchema, JiraAccount, JiraCredentials, JiraError, JiraField, JiraProject, JiraSite,
-    SearchPage, SearchRequest,
+    AppCredentials, FieldSchema, JiraAccount, JiraCredentials, JiraError, JiraField, JiraProject,
+    JiraSite, SearchPage, SearchRequest,
 };
 pub use tables::CHANGELOG_MAX_ISSUES;
 pub use transport::{BodyLimits, CallStats, JiraClient, JiraClientConfig};
 
-use transport::Call;
+pub(in crate::jira) use transport::{Auth, Call};
 use wire::{
     BulkFetchBody, BulkFetchResults, CountBody, CountResult, PATH_APPROXIMATE_COUNT,
     PATH_BULK_FETCH, PATH_FIELDS, PATH_MYSELF, PATH_MYSELF_V2, PATH_PROJECT_SEARCH,

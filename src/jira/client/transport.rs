@@ -8,18 +8,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::domain::{JiraCredentials, JiraError, JiraSite};
+use super::domain::{AppCredentials, JiraCredentials, JiraError, JiraSite};
 use super::wire::{
     PATH_BULK_FETCH, PATH_CHANGELOG_BULK, PATH_FIELDS, PATH_ISSUE_WORKLOG, PATH_SEARCH_JQL,
     describe_json_error, error_messages,
 };
 use crate::clock::Clock;
+use crate::connect::app_jwt::{OutgoingRequest, sign_app_jwt};
 use crate::jira::retry::{Pause, RetryPolicy, next_delay, parse_retry_after};
 
 /// Requests sent and retries made through one [`JiraClient`] handle.
@@ -187,20 +188,35 @@ pub(super) fn http_client(config: &JiraClientConfig) -> Result<reqwest::Client, 
         .build()
 }
 
+/// Who a call authenticates as.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::jira) enum Auth<'a> {
+    /// HTTP Basic with the user's email and API token: Jira applies the user's permissions.
+    User(&'a JiraCredentials),
+    /// A Connect JWT signed as the app for each attempt (a retry gets a fresh `iat`/`exp`).
+    App(&'a AppCredentials),
+}
+
+/// The `Authorization` of one attempt.
+enum Authorization<'a> {
+    Basic(&'a JiraCredentials),
+    Jwt(String),
+}
+
 /// One API call: a fixed path plus what varies. The body is encoded once and re-sent on retry.
-pub(super) struct Call {
+pub(in crate::jira) struct Call {
     method: Method,
     /// The path, or for a path with an id in it the template (`/rest/agile/1.0/sprint/{id}`):
     /// what logs name and what picks the body cap.
     path: &'static str,
     /// The path with the id filled in, when `path` is a template.
     concrete: Option<String>,
-    pub(super) query: Vec<(&'static str, String)>,
+    pub(in crate::jira) query: Vec<(&'static str, String)>,
     body: Option<Vec<u8>>,
 }
 
 impl Call {
-    pub(super) fn get(path: &'static str) -> Self {
+    pub(in crate::jira) fn get(path: &'static str) -> Self {
         Self {
             method: Method::GET,
             path,
@@ -224,7 +240,10 @@ impl Call {
         Ok(call)
     }
 
-    pub(super) fn post(path: &'static str, body: &impl Serialize) -> Result<Self, JiraError> {
+    pub(in crate::jira) fn post(
+        path: &'static str,
+        body: &impl Serialize,
+    ) -> Result<Self, JiraError> {
         let encoded = serde_json::to_vec(body).map_err(|_| {
             JiraError::InvalidResponse(format!("POST {path}: request not encodable"))
         })?;
@@ -257,6 +276,16 @@ impl JiraClient {
         creds: &JiraCredentials,
         call: Call,
     ) -> Result<T, JiraError> {
+        self.call_as(site, Auth::User(creds), call).await
+    }
+
+    /// [`Self::call`] with the caller's choice of identity: the user, or the app itself.
+    pub(in crate::jira) async fn call_as<T: DeserializeOwned>(
+        &self,
+        site: &JiraSite,
+        auth: Auth<'_>,
+        call: Call,
+    ) -> Result<T, JiraError> {
         let mut url = site.endpoint(call.concrete.as_deref().unwrap_or(call.path));
         if !call.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&call.query);
@@ -270,7 +299,8 @@ impl JiraClient {
                 reason = "a duration for logs, monotonic and never a decision"
             )]
             let started = Instant::now();
-            let outcome = self.attempt::<T>(site, creds, &call, &url).await;
+            let authorization = self.authorization(auth, &call)?;
+            let outcome = self.attempt::<T>(site, &authorization, &call, &url).await;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let elapsed_ms = started.elapsed().as_millis();
             match outcome {
@@ -329,18 +359,58 @@ impl JiraClient {
         }
     }
 
+    /// Basic for the user; for the app a JWT signed now, bound to this call's method, path and
+    /// query. Signing fails only for an empty key or secret: a broken installation, reported as
+    /// the authentication failure it amounts to (logged here).
+    fn authorization<'a>(
+        &self,
+        auth: Auth<'a>,
+        call: &Call,
+    ) -> Result<Authorization<'a>, JiraError> {
+        match auth {
+            Auth::User(creds) => Ok(Authorization::Basic(creds)),
+            Auth::App(app) => {
+                let query: Vec<(String, String)> = call
+                    .query
+                    .iter()
+                    .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                    .collect();
+                let request = OutgoingRequest {
+                    method: call.method.as_str(),
+                    path: call.concrete.as_deref().unwrap_or(call.path),
+                    query: &query,
+                };
+                sign_app_jwt(
+                    &app.app_key,
+                    &app.client_key,
+                    app.shared_secret.expose().as_bytes(),
+                    &request,
+                    self.clock.now(),
+                )
+                .map(Authorization::Jwt)
+                .map_err(|err| {
+                    tracing::error!(error = %err, http.path = call.path, "cannot sign an app JWT");
+                    JiraError::Unauthorized
+                })
+            }
+        }
+    }
+
     async fn attempt<T: DeserializeOwned>(
         &self,
         site: &JiraSite,
-        creds: &JiraCredentials,
+        authorization: &Authorization<'_>,
         call: &Call,
         url: &Url,
     ) -> Attempt<T> {
-        let mut request = self
-            .http
-            .request(call.method.clone(), url.clone())
-            .basic_auth(&creds.email, Some(creds.api_token.expose()))
-            .header(ACCEPT, "application/json");
+        let request = self.http.request(call.method.clone(), url.clone());
+        let mut request = match authorization {
+            Authorization::Basic(creds) => {
+                request.basic_auth(&creds.email, Some(creds.api_token.expose()))
+            }
+            Authorization::Jwt(token) => request.header(AUTHORIZATION, format!("JWT {token}")),
+        }
+        .header(ACCEPT, "application/json");
         if let Some(timeout) = self.attempt_timeout {
             request = request.timeout(timeout);
         }
