@@ -5,10 +5,12 @@
 use actix_web::{HttpRequest, web};
 
 use crate::clock::Clock;
+use crate::connect::app_jwt::APP_KEY;
 use crate::connect::install_keys::InstallKeys;
 use crate::crypto::{Keyring, Sealer};
 use crate::db::Pool;
 use crate::error::AppError;
+use crate::jira::app::JiraApp;
 use crate::jira::client::{BodyLimits, JiraClient, JiraClientConfig, Pause, RetryPolicy};
 use crate::settings::Settings;
 
@@ -33,6 +35,8 @@ pub struct AppState {
     /// Calls Jira sites as a user; never follows redirects, so a call cannot leave the tenant's
     /// origin.
     pub jira: JiraClient,
+    /// Calls Jira sites as the app itself (app JWT): admin checks, groups, pickers.
+    pub jira_app: JiraApp,
 }
 
 impl AppState {
@@ -62,9 +66,12 @@ impl AppState {
             clock,
         )?
         .with_pause(pause);
+        let tenant_secrets = master.sealer(SHARED_SECRET_PURPOSE);
+        let jira_app = JiraApp::new(&jira, tenant_secrets.clone(), APP_KEY);
         Ok(Self {
+            jira_app,
             install_keys: InstallKeys::new(settings.install_keys_url.clone(), outbound),
-            tenant_secrets: master.sealer(SHARED_SECRET_PURPOSE),
+            tenant_secrets,
             jira_tokens: master.sealer(JIRA_TOKEN_PURPOSE),
             session_key: master.derive(SESSION_KEY_PURPOSE),
             jira,

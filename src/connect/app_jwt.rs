@@ -17,6 +17,9 @@ use crate::connect::jwt::JwtError;
 use crate::connect::jwt::common::{hmac_secret, lifetime, non_empty};
 use crate::connect::qsh;
 
+/// Our app key, the descriptor's `key` (a test holds them equal): the `iss` of every app JWT.
+pub const APP_KEY: &str = "jira-bi-connector";
+
 /// How long an app JWT is valid after it is signed (see the module doc).
 pub const APP_JWT_TTL_SECONDS: i64 = 180;
 

@@ -23,6 +23,15 @@ pub fn render(base_url: &str) -> Result<serde_json::Value, AppError> {
     Ok(descriptor)
 }
 
+/// Our app key (`key` in the descriptor): the `iss` of the JWTs the app signs as itself and the
+/// audience Jira's install tokens name.
+pub fn app_key() -> String {
+    serde_json::from_str::<serde_json::Value>(DESCRIPTOR)
+        .ok()
+        .and_then(|d| d["key"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// The `url` of the general page, so page authentication knows which path a page JWT signs.
 pub fn general_page_paths() -> Vec<String> {
     serde_json::from_str::<serde_json::Value>(DESCRIPTOR)
@@ -60,5 +69,6 @@ mod tests {
     #[test]
     fn the_general_page_is_declared_for_page_authentication() {
         assert_eq!(general_page_paths(), vec!["/pages/main".to_owned()]);
+        assert_eq!(app_key(), crate::connect::app_jwt::APP_KEY);
     }
 }
