@@ -25,6 +25,8 @@ pub enum AuditAction {
     DataSourceCreated,
     DataSourceUpdated,
     DataSourceDeleted,
+    /// A Jira administrator changed who may use the app (everyone, or chosen groups and people).
+    AppAccessChanged,
     /// Never recorded: nobody acts when a token expires, so history derives it from the token's
     /// expiry date (see [`owner_history`]'s `derived`).
     AccessTokenExpired,
@@ -38,7 +40,7 @@ pub enum Area {
     DataSources,
 }
 
-const ALL_ACTIONS: [AuditAction; 9] = [
+const ALL_ACTIONS: [AuditAction; 10] = [
     AuditAction::AccessTokenCreated,
     AuditAction::AccessTokenRevoked,
     AuditAction::AccessTokenRevokedByAdmin,
@@ -48,6 +50,7 @@ const ALL_ACTIONS: [AuditAction; 9] = [
     AuditAction::DataSourceCreated,
     AuditAction::DataSourceUpdated,
     AuditAction::DataSourceDeleted,
+    AuditAction::AppAccessChanged,
 ];
 
 impl AuditAction {
@@ -62,6 +65,7 @@ impl AuditAction {
             Self::DataSourceUpdated => "data_source.updated",
             Self::DataSourceDeleted => "data_source.deleted",
             Self::AccessTokenExpired => "access_token.expired",
+            Self::AppAccessChanged => "app_access.changed",
         }
     }
 
@@ -77,7 +81,9 @@ impl AuditAction {
             | Self::AccessTokenRevokedByAdmin
             | Self::AccessTokenExpired
             | Self::JiraApiTokenSaved
-            | Self::JiraApiTokenRevoked => Area::Tokens,
+            | Self::JiraApiTokenRevoked
+            // Who may use the app decides whose tokens work: it is read with the tokens.
+            | Self::AppAccessChanged => Area::Tokens,
             Self::DataSourceCreated | Self::DataSourceUpdated | Self::DataSourceDeleted => {
                 Area::DataSources
             }
@@ -105,6 +111,7 @@ impl AuditAction {
             Self::DataSourceCreated => "Data source created",
             Self::DataSourceUpdated => "Data source updated",
             Self::DataSourceDeleted => "Data source deleted",
+            Self::AppAccessChanged => "Who may use BI Connector changed",
         }
     }
 }

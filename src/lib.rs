@@ -1,6 +1,8 @@
 #![forbid(unsafe_code)]
 //! BI Connector for Jira: an Atlassian Connect add-on that serves Jira data to BI tools.
+pub mod admin;
 pub mod api;
+pub mod app_access;
 pub mod audit;
 pub mod clock;
 pub mod connect;

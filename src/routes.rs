@@ -10,7 +10,7 @@ use crate::feed::{csv, json, odata, whoami};
 use crate::pages::{error_page, main_page, tokens};
 use crate::state::AppState;
 use crate::tokens::pages as access_tokens;
-use crate::{health, jira, static_files};
+use crate::{admin, health, jira, static_files};
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
     cfg.service(
@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             .service(lifecycle::on_disabled)
             // Page loads from Jira (HS256 page JWT with qsh): PageLoad extractor.
             .service(main_page::main_page)
+            .service(admin::entry::admin_page)
             // In-app pages (our session token): JiraUser extractor.
             .service(datasources::list::list)
             // `new` before `{id}`, so it is not taken for an id.
@@ -50,6 +51,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             .service(access_tokens::revoke::confirm)
             .service(access_tokens::revoke::revoke)
             .service(access_tokens::history::history)
+            // Jira administrators only (JiraAdmin: re-checked with Jira on every request).
+            .service(admin::access::show::show)
+            .service(admin::access::mode::save_mode)
+            .service(admin::access::grants::add)
+            .service(admin::access::grants::remove)
+            .service(admin::history::tokens::tokens_history)
+            .service(admin::history::download::tokens_csv)
+            .service(admin::history::data_sources::data_sources_history)
+            .service(admin::history::download::data_sources_csv)
+            .service(admin::revoke::confirm)
+            .service(admin::revoke::revoke)
             // BI clients (personal access token as Basic password or Bearer): TokenOwner extractor.
             .service(whoami::whoami)
             .configure(crate::api::datasources::configure)

@@ -22,6 +22,9 @@ pub struct HistoryScope {
     pub from: Option<i64>,
     /// Unix seconds, exclusive.
     pub until: Option<i64>,
+    /// Only events recorded up to this one (ids only grow): a download that reads in several
+    /// queries sees neither duplicates nor gaps when events are recorded meanwhile.
+    pub up_to_id: Option<i64>,
 }
 
 impl HistoryScope {
@@ -41,6 +44,7 @@ impl HistoryScope {
             area: None,
             from: None,
             until: None,
+            up_to_id: None,
         }
     }
 
@@ -77,6 +81,9 @@ impl HistoryScope {
         }
         if let Some(until) = self.until {
             query = query.filter(audit_events::created_at.lt(until));
+        }
+        if let Some(last) = self.up_to_id {
+            query = query.filter(audit_events::id.le(last));
         }
         query
     }
@@ -201,6 +208,15 @@ pub fn history(
         pages,
         total,
     })
+}
+
+/// The id of the newest event recorded so far on the site (0 for none), to fix a scope's end.
+pub fn last_id(conn: &mut Conn, tenant_id: i64) -> Result<i64, AppError> {
+    Ok(audit_events::table
+        .filter(audit_events::tenant_id.eq(tenant_id))
+        .select(diesel::dsl::max(audit_events::id))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
 }
 
 /// Which recorded events fill the merged positions `start..end`, given the positions the derived

@@ -69,6 +69,9 @@ pub enum LockScope<'a> {
     Owner { tenant_id: i64, account_id: &'a str },
     /// One Jira site by clientKey (installs, which may create its row).
     Site { client_key: &'a str },
+    /// One site's administrator settings (who may use the app): one administrator's change at a
+    /// time, each with its audit record.
+    Settings { tenant_id: i64 },
 }
 
 impl LockScope<'_> {
@@ -80,6 +83,7 @@ impl LockScope<'_> {
                 account_id,
             } => format!("jira-bi-connector:owner:{tenant_id}:{account_id}"),
             Self::Site { client_key } => format!("jira-bi-connector:site:{client_key}"),
+            Self::Settings { tenant_id } => format!("jira-bi-connector:settings:{tenant_id}"),
         };
         let digest = crate::crypto::sha256(name.as_bytes());
         let mut first = [0u8; 8];

@@ -84,3 +84,23 @@ diesel::table! {
         tables -> Text,
     }
 }
+
+diesel::table! {
+    app_access_policies (tenant_id) {
+        tenant_id -> BigInt,
+        restricted -> Bool,
+        updated_at -> BigInt,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    app_access_grants (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        principal_kind -> Text,
+        principal_id -> Text,
+        principal_name -> Text,
+        created_at -> BigInt,
+    }
+}

@@ -12,6 +12,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
+use crate::app_access::check::may_use;
+use crate::app_access::policy::DENIED_MESSAGE;
 use crate::connect::auth::{jira_jwt_from_request, verify_jira_request};
 use crate::connect::jwt::JwtError;
 use crate::connect::qsh;
@@ -94,67 +96,86 @@ impl FromRequest for JiraUser {
     type Error = PageError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
+    /// The session's user, if the site's administrators let them use the app.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
             let state = app_state(&req)?;
-            let token = session_token_from_request(&req).ok_or(AppError::SessionExpired)?;
-            let claims = match session_token::verify_session_token(
-                &state.session_key,
-                &token,
-                state.clock.now(),
-                state.settings.session_max,
-            ) {
-                Ok(claims) => claims,
-                Err(JwtError::Expired) => {
-                    remember_expired_session(&state, &req, &token).await;
-                    return Err(AppError::SessionExpired.into());
-                }
-                // Past SESSION_MAX_MINUTES (or issued before sessions had a start time): the
-                // user reloads Jira's page, which opens a new session.
-                Err(err @ (JwtError::SessionTooOld | JwtError::MissingAuthTime)) => {
-                    tracing::info!(auth.reason = %err, "session ended at its maximum lifetime");
-                    remember_expired_session(&state, &req, &token).await;
-                    return Err(AppError::SessionExpired.into());
-                }
-                Err(err) => {
-                    tracing::warn!(auth.reason = %err, http.path = %req.path(), "session token rejected");
-                    return Err(AppError::Unauthorized(
-                        "This page must be opened from Jira. Reload the page in Jira to continue."
-                            .into(),
-                    )
-                    .into());
-                }
-            };
-            let client_key = claims.client_key.clone();
-            let tenant = db::run(&state.pool, move |conn| {
-                tenants::find_by_client_key(conn, &client_key)
-            })
-            .await?
-            .filter(Tenant::is_active)
-            .ok_or_else(|| {
-                AppError::Unauthorized(
-                    "BI Connector is not installed or not enabled on this Jira site.".into(),
-                )
-            })?;
-            let account_id =
-                AccountId::parse(&claims.account_id).map_err(AppError::Unauthorized)?;
-            let (tenant_id, owner, now) = (tenant.id, account_id.clone(), state.clock.now());
-            let warnings = db::run(&state.pool, move |conn| {
-                Warnings::read(conn, tenant_id, &owner, now)
-            })
-            .await?;
-            let user = JiraUser {
-                tenant,
-                account_id,
-                session_began: claims.auth_time,
-                warnings,
-            };
+            let user = session_user(&state, &req).await?;
+            if !may_use(&state.pool, &state.jira_app, &user.tenant, &user.account_id).await? {
+                tracing::info!(
+                    tenant.client_key = %user.tenant.client_key.as_str(),
+                    "page refused: the site's administrators limited who may use the app"
+                );
+                // The page stands alone (no menu into what they cannot use), still in Jira's frame.
+                req.extensions_mut().insert(ExpiredSession {
+                    tenant: user.tenant.clone(),
+                });
+                return Err(AppError::Forbidden(DENIED_MESSAGE.to_owned()).into());
+            }
             // Error pages find the user here, to keep the menu.
             req.extensions_mut().insert(user.clone());
             Ok(user)
         })
     }
+}
+
+/// The user of a valid session token, whoever the site lets use the app: the base of
+/// [`JiraUser`] and of the admin pages' extractor (Jira administrators may always use them).
+pub async fn session_user(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+) -> Result<JiraUser, PageError> {
+    let token = session_token_from_request(req).ok_or(AppError::SessionExpired)?;
+    let claims = match session_token::verify_session_token(
+        &state.session_key,
+        &token,
+        state.clock.now(),
+        state.settings.session_max,
+    ) {
+        Ok(claims) => claims,
+        Err(JwtError::Expired) => {
+            remember_expired_session(state, req, &token).await;
+            return Err(AppError::SessionExpired.into());
+        }
+        // Past SESSION_MAX_MINUTES (or issued before sessions had a start time): the
+        // user reloads Jira's page, which opens a new session.
+        Err(err @ (JwtError::SessionTooOld | JwtError::MissingAuthTime)) => {
+            tracing::info!(auth.reason = %err, "session ended at its maximum lifetime");
+            remember_expired_session(state, req, &token).await;
+            return Err(AppError::SessionExpired.into());
+        }
+        Err(err) => {
+            tracing::warn!(auth.reason = %err, http.path = %req.path(), "session token rejected");
+            return Err(AppError::Unauthorized(
+                "This page must be opened from Jira. Reload the page in Jira to continue.".into(),
+            )
+            .into());
+        }
+    };
+    let client_key = claims.client_key.clone();
+    let tenant = db::run(&state.pool, move |conn| {
+        tenants::find_by_client_key(conn, &client_key)
+    })
+    .await?
+    .filter(Tenant::is_active)
+    .ok_or_else(|| {
+        AppError::Unauthorized(
+            "BI Connector is not installed or not enabled on this Jira site.".into(),
+        )
+    })?;
+    let account_id = AccountId::parse(&claims.account_id).map_err(AppError::Unauthorized)?;
+    let (tenant_id, owner, now) = (tenant.id, account_id.clone(), state.clock.now());
+    let warnings = db::run(&state.pool, move |conn| {
+        Warnings::read(conn, tenant_id, &owner, now)
+    })
+    .await?;
+    Ok(JiraUser {
+        tenant,
+        account_id,
+        session_began: claims.auth_time,
+        warnings,
+    })
 }
 
 async fn remember_expired_session(state: &web::Data<AppState>, req: &HttpRequest, token: &str) {

@@ -17,6 +17,7 @@ use crate::state::AppState;
 pub enum Nav {
     DataSources,
     Tokens,
+    Admin,
 }
 
 /// What `base.html` needs: title, menu state, and the session token for links.

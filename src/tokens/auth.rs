@@ -21,6 +21,8 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
+use crate::app_access::check::may_use;
+use crate::app_access::policy::DENIED_MESSAGE;
 use crate::connect::tenants::{self, Tenant};
 use crate::crypto::SecretString;
 use crate::db;
@@ -52,6 +54,9 @@ pub enum Rejection {
     Invalid,
     /// The right secret of a token past its expiry date.
     Expired,
+    /// A valid token of someone the site's administrators no longer let use the app (kept, so it
+    /// works again once they do).
+    NotAllowed,
 }
 
 impl Rejection {
@@ -67,6 +72,7 @@ impl Rejection {
                 "That is not a BI Connector access token; it may be mistyped or truncated."
             }
             Self::Invalid => "Invalid or expired access token.",
+            Self::NotAllowed => DENIED_MESSAGE,
             Self::Expired => {
                 "This access token has expired. Create a new one in Jira under Apps → BI Connector → Tokens → Access Token, and enter it in your BI tool as the password."
             }
@@ -171,6 +177,12 @@ async fn authenticate(
     }
     let account_id = AccountId::parse(&credential.account_id)
         .map_err(|e| AppError::internal(format!("stored token owner: {e}")))?;
+    if !may_use(&state.pool, &state.jira_app, &tenant, &account_id).await? {
+        return Err(rejected(
+            Rejection::NotAllowed,
+            "not allowed by the site's administrators",
+        ));
+    }
     if !store::last_used_is_fresh(credential.last_used_at, now) {
         let row_id = credential.row_id;
         let touched = db::run(&state.pool, move |conn| {
@@ -266,6 +278,7 @@ mod tests {
             Rejection::NotAToken,
             Rejection::Invalid,
             Rejection::Expired,
+            Rejection::NotAllowed,
         ] {
             assert!(!r.message().contains('\n'));
         }

@@ -58,6 +58,14 @@ async fn served_descriptor_validates_against_the_jira_descriptor_schema() {
         descriptor["modules"]["generalPages"][0]["location"],
         "system.top.navigation.bar"
     );
+    // The admin page: Jira shows its link only to administrators (the app re-checks anyway),
+    // and it is never cacheable (a cacheable URL would come without the page JWT).
+    let admin = &descriptor["modules"]["adminPages"][0];
+    assert_eq!(admin["url"], "/pages/admin");
+    assert_eq!(admin["conditions"][0]["condition"], "user_is_admin");
+    assert!(admin.get("cacheable").is_none());
+    // READ is enough for the app's own calls (permissions/check, user/groups, pickers are
+    // READ operations in the spec): no scope is added for administration.
     for event in ["installed", "uninstalled", "enabled", "disabled"] {
         assert!(descriptor["lifecycle"][event].is_string(), "{event}");
     }

@@ -4,6 +4,8 @@
 mod support;
 
 mod access_tokens;
+mod admin_access;
+mod admin_history;
 mod architecture;
 mod connect_descriptor;
 mod connect_lifecycle;

@@ -74,7 +74,8 @@ async fn a_user_sees_their_own_token_and_data_source_events_newest_first() {
     let (_, deleted) = &rows[0];
     assert_eq!(deleted[1], "Data source deleted");
     assert!(deleted[2].contains("Alice"), "{deleted:?}");
-    assert_eq!(deleted[3], "127.0.0.1", "the IP as recorded");
+    assert_eq!(deleted[3], "You");
+    assert_eq!(deleted[4], "127.0.0.1", "the IP as recorded");
     assert!(deleted[0].ends_with(" UTC"), "{deleted:?}");
     assert_eq!(rows[2].1[2], "Power BI");
     assert!(!html.contains("Bob&#39;s source") && !html.contains("Bob's source"));
@@ -173,7 +174,8 @@ async fn an_expired_token_appears_as_expired_at_the_midnight_it_stopped() {
     assert_eq!(expired.1[0], format!("{day_after} 00:00 UTC"));
     assert_eq!(expired.1[1], "Access token expired");
     assert_eq!(expired.1[2], "Power BI");
-    assert_eq!(expired.1[3], "—");
+    assert_eq!(expired.1[3], "—", "nobody acted");
+    assert_eq!(expired.1[4], "—");
     assert_eq!(rows[0].0, "access_token.created", "created today, so newer");
 }
 

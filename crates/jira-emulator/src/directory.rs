@@ -212,7 +212,7 @@ fn api_token(site: &str, user: &str) -> String {
     format!("ATATT3xFfGF0{}={check}", &body[..48])
 }
 
-fn uuid_like(seed: &str) -> String {
+pub(crate) fn uuid_like(seed: &str) -> String {
     let h = hex(&sha256(seed.as_bytes()));
     format!(
         "{}-{}-4{}-a{}-{}",

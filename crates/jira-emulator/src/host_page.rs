@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::install::page_url;
+use super::install::module_url;
 use super::state::SiteCtx;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -36,6 +36,8 @@ struct HostPage {
     current: usize,
     current_name: String,
     app_name: Option<String>,
+    /// The app's admin page link, shown only to administrators (`user_is_admin`).
+    admin_name: Option<String>,
     app_title: String,
     installed: bool,
     enabled: bool,
@@ -60,6 +62,19 @@ async fn host_page(ctx: web::Data<SiteCtx>, query: web::Query<PageQuery>) -> Htt
     let shared = &ctx.shared;
     let current = site.user_by_handle(query.as_user.as_deref());
     let show_app = query.app.as_deref().is_some_and(|app| app != "0");
+    let current_is_admin = crate::groups::is_admin(&site.groups(), current);
+    // `user_is_admin` (the only condition the app's admin page declares): like Jira, the link
+    // is hidden from everyone else; opening the URL anyway is the app's check to make.
+    let show_admin = query.app.as_deref() == Some("admin");
+    let admin_name = {
+        let state = site.install_state();
+        state
+            .descriptor
+            .as_ref()
+            .and_then(|d| d.admin_page.as_ref())
+            .filter(|_| state.installed && current_is_admin)
+            .map(|page| page.name.clone())
+    };
     let (installed, enabled, last_event, app_name) = {
         let state = site.install_state();
         (
@@ -75,7 +90,7 @@ async fn host_page(ctx: web::Data<SiteCtx>, query: web::Query<PageQuery>) -> Htt
         )
     };
     let (iframe_src, iframe_error) = if show_app {
-        match page_url(shared, ctx.index, current) {
+        match module_url(shared, ctx.index, current, show_admin, &[]) {
             Ok(url) => (Some(url), String::new()),
             Err(error) => (None, error.to_string()),
         }
@@ -121,6 +136,7 @@ async fn host_page(ctx: web::Data<SiteCtx>, query: web::Query<PageQuery>) -> Htt
         users,
         current,
         app_title: app_name.clone().unwrap_or_default(),
+        admin_name,
         app_name,
         installed,
         enabled,

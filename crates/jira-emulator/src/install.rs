@@ -29,6 +29,8 @@ pub(crate) struct Descriptor {
     /// `lifecycle.*`: event name → path.
     pub lifecycle: BTreeMap<String, String>,
     pub page: Option<PageModule>,
+    /// `modules.adminPages[0]`: shown to administrators only (`user_is_admin`).
+    pub admin_page: Option<PageModule>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,17 +60,21 @@ impl Descriptor {
                     .collect()
             })
             .unwrap_or_default();
-        let page = value.pointer("/modules/generalPages/0").and_then(|page| {
-            Some(PageModule {
-                key: page.get("key")?.as_str()?.to_owned(),
-                name: page
-                    .pointer("/name/value")
-                    .and_then(Value::as_str)
-                    .unwrap_or("App")
-                    .to_owned(),
-                url: page.get("url")?.as_str()?.to_owned(),
+        let module = |pointer: &str| {
+            value.pointer(pointer).and_then(|page| {
+                Some(PageModule {
+                    key: page.get("key")?.as_str()?.to_owned(),
+                    name: page
+                        .pointer("/name/value")
+                        .and_then(Value::as_str)
+                        .unwrap_or("App")
+                        .to_owned(),
+                    url: page.get("url")?.as_str()?.to_owned(),
+                })
             })
-        });
+        };
+        let admin_page = module("/modules/adminPages/0");
+        let page = module("/modules/generalPages/0");
         Ok(Self {
             name: text("/name").unwrap_or(&key).to_owned(),
             key,
@@ -76,6 +82,7 @@ impl Descriptor {
             base_path,
             lifecycle,
             page,
+            admin_page,
         })
     }
 }
@@ -323,6 +330,18 @@ pub(crate) fn page_url(
     index: usize,
     user: usize,
 ) -> Result<String, EmulatorError> {
+    module_url(shared, index, user, false, &[])
+}
+
+/// The signed iframe URL of the general page, or with `admin` of the admin page, with `extra`
+/// query parameters inside the signature (what a forged but validly signed URL looks like).
+pub(crate) fn module_url(
+    shared: &Shared,
+    index: usize,
+    user: usize,
+    admin: bool,
+    extra: &[(String, String)],
+) -> Result<String, EmulatorError> {
     let site = site(shared, index)?;
     let account = site
         .info
@@ -336,12 +355,15 @@ pub(crate) fn page_url(
             _ => return Err(EmulatorError::NotInstalled(index)),
         }
     };
-    let page = descriptor
-        .page
-        .as_ref()
-        .ok_or(EmulatorError::NoPageModule)?;
+    let page = if admin {
+        descriptor.admin_page.as_ref()
+    } else {
+        descriptor.page.as_ref()
+    }
+    .ok_or(EmulatorError::NoPageModule)?;
     let (page_path, page_query) = page.url.split_once('?').unwrap_or((page.url.as_str(), ""));
     let mut params = qsh::parse_query(page_query);
+    params.extend(extra.iter().cloned());
     for (name, value) in [
         ("xdm_e", site.info.base_url.clone()),
         ("xdm_c", format!("channel-{}__{}", descriptor.key, page.key)),

@@ -83,6 +83,7 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod app_jwt;
 mod auth;
 mod clock;
 pub mod config;
@@ -92,6 +93,7 @@ mod directory;
 mod error;
 mod faults;
 mod fields;
+mod groups;
 mod host_page;
 mod install;
 mod jql;
@@ -246,6 +248,88 @@ impl Emulator {
     /// the host page embeds it (fresh `iat`, valid three minutes).
     pub fn page_url(&self, site: usize, user: usize) -> Result<String, EmulatorError> {
         install::page_url(&self.shared, site, user)
+    }
+
+    /// The signed iframe URL of the app's admin page (`adminPages[0]`) for `user`, as Jira
+    /// renders it from Manage apps; `extra` query parameters are signed in (a forged query).
+    pub fn admin_page_url(
+        &self,
+        site: usize,
+        user: usize,
+        extra: &[(&str, &str)],
+    ) -> Result<String, EmulatorError> {
+        let extra: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        install::module_url(&self.shared, site, user, true, &extra)
+    }
+
+    /// Makes `user` a Jira administrator of `site` or not (membership of `jira-administrators`,
+    /// the group that holds ADMINISTER).
+    pub fn set_admin(&self, site: usize, user: usize, admin: bool) -> Result<(), EmulatorError> {
+        if admin {
+            self.add_to_group(site, user, groups::ADMINS_GROUP)
+        } else {
+            self.remove_from_group(site, user, groups::ADMINS_GROUP)
+        }
+    }
+
+    /// Adds `user` to the group called `name` (created, without permissions, if new).
+    pub fn add_to_group(&self, site: usize, user: usize, name: &str) -> Result<(), EmulatorError> {
+        let runtime = self.site_runtime(site, user)?;
+        let mut groups = runtime.groups();
+        if let Some(group) = groups.iter_mut().find(|g| g.name == name) {
+            group.members.insert(user);
+        } else {
+            groups.push(groups::Group {
+                id: groups::group_id(&runtime.info.name, name),
+                name: name.to_owned(),
+                members: [user].into(),
+                administer: false,
+            });
+        }
+        Ok(())
+    }
+
+    /// Takes `user` out of the group called `name` (nothing if they were not in it).
+    pub fn remove_from_group(
+        &self,
+        site: usize,
+        user: usize,
+        name: &str,
+    ) -> Result<(), EmulatorError> {
+        let runtime = self.site_runtime(site, user)?;
+        if let Some(group) = runtime.groups().iter_mut().find(|g| g.name == name) {
+            group.members.remove(&user);
+        }
+        Ok(())
+    }
+
+    /// The site's groups as `(groupId, name)`.
+    pub fn groups(&self, site: usize) -> Result<Vec<(String, String)>, EmulatorError> {
+        let runtime = self
+            .shared
+            .sites
+            .get(site)
+            .ok_or(EmulatorError::NoSuchSite(site))?;
+        Ok(runtime
+            .groups()
+            .iter()
+            .map(|g| (g.id.clone(), g.name.clone()))
+            .collect())
+    }
+
+    fn site_runtime(&self, site: usize, user: usize) -> Result<&state::SiteRuntime, EmulatorError> {
+        let runtime = self
+            .shared
+            .sites
+            .get(site)
+            .ok_or(EmulatorError::NoSuchSite(site))?;
+        if user >= runtime.info.users.len() {
+            return Err(EmulatorError::NoSuchUser { site, user });
+        }
+        Ok(runtime)
     }
 
     /// Points the emulator at the app (tests start the app after the sites, to know their URLs).

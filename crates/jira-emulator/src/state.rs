@@ -10,6 +10,7 @@ use crate::crypto::SecretString;
 use super::dataset::Dataset;
 use super::directory::SiteInfo;
 use super::faults::FaultState;
+use super::groups::{Group, default_groups};
 use super::install::Descriptor;
 use super::search::SearchCache;
 use super::stats::StatsCounters;
@@ -33,6 +34,8 @@ pub(crate) struct SiteRuntime {
     /// One flag per user in `info.users`.
     pub captcha: Vec<AtomicBool>,
     pub searches: Mutex<SearchCache>,
+    /// The site's groups, memberships and ADMINISTER grants.
+    pub groups: Mutex<Vec<Group>>,
 }
 
 /// The app's installation on one site, as Jira would know it.
@@ -55,13 +58,18 @@ impl SiteRuntime {
             .map(|user| AtomicBool::new(user.captcha_locked))
             .collect();
         Self {
-            info,
             dataset,
             install: Mutex::new(InstallState::default()),
             lifecycle: tokio::sync::Mutex::new(()),
             captcha,
             searches: Mutex::new(SearchCache::default()),
+            groups: Mutex::new(default_groups(&info.name, info.users.len())),
+            info,
         }
+    }
+
+    pub(crate) fn groups(&self) -> MutexGuard<'_, Vec<Group>> {
+        self.groups.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn install_state(&self) -> MutexGuard<'_, InstallState> {

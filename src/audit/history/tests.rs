@@ -209,5 +209,15 @@ fn a_site_history_narrows_by_area_user_and_time_and_never_leaves_the_site() {
         scope.from = None;
         scope.until = None;
         assert_eq!(all(&mut conn, &scope), ["ds-alice"]);
+        let last = last_id(&mut conn, site).unwrap();
+        record(&mut conn, &alice, ds, "later", at(9)).unwrap();
+        scope.up_to_id = Some(last);
+        assert_eq!(
+            all(&mut conn, &scope),
+            ["ds-alice"],
+            "events after the end stay out"
+        );
+        let empty = install_tenant(&mut conn, "empty");
+        assert_eq!(last_id(&mut conn, empty).unwrap(), 0);
     }
 }

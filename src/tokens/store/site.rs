@@ -102,6 +102,22 @@ pub fn expired_on_site(
         .collect()
 }
 
+/// One token of the site by row id, whoever owns it; `None` when unknown on this site.
+pub fn find_on_site(
+    conn: &mut Conn,
+    tenant_id: i64,
+    id: i64,
+) -> Result<Option<SiteToken>, AppError> {
+    of_site(tenant_id, None)
+        .filter(access_tokens::id.eq(id))
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?
+        .as_ref()
+        .map(site_token)
+        .transpose()
+}
+
 /// An administrator revokes a token of their own site, whoever owns it. `None` when the id is
 /// unknown on this site (another site's token is unknown here); then nothing changes.
 pub fn revoke_as_admin(
@@ -110,16 +126,7 @@ pub fn revoke_as_admin(
     id: i64,
     now: OffsetDateTime,
 ) -> Result<Option<SiteToken>, AppError> {
-    let find = |conn: &mut Conn| -> Result<Option<SiteToken>, AppError> {
-        of_site(admin.tenant_id, None)
-            .filter(access_tokens::id.eq(id))
-            .select(TokenRow::as_select())
-            .first(conn)
-            .optional()?
-            .as_ref()
-            .map(site_token)
-            .transpose()
-    };
+    let find = |conn: &mut Conn| find_on_site(conn, admin.tenant_id, id);
     let Some(found) = find(conn)? else {
         return Ok(None);
     };

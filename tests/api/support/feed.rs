@@ -68,8 +68,14 @@ pub async fn signed_in(app: &TestApp, site: usize, user: usize) -> Session {
     session
 }
 
-/// Creates an access token on the Access Token tab and returns it as shown once.
+/// Creates an access token labelled "Power BI" on the Access Token tab and returns it as shown
+/// once.
 pub async fn access_token(app: &TestApp, session: &Session) -> String {
+    labelled_access_token(app, session, "Power BI").await
+}
+
+/// Creates an access token with `label` and returns it as shown once.
+pub async fn labelled_access_token(app: &TestApp, session: &Session, label: &str) -> String {
     let html = app
         .get_page("/app/tokens/access", session)
         .await
@@ -81,11 +87,7 @@ pub async fn access_token(app: &TestApp, session: &Session) -> String {
         .post_form(
             "/app/tokens/access",
             session,
-            &[
-                ("form_id", &form_id),
-                ("label", "Power BI"),
-                ("expires_on", ""),
-            ],
+            &[("form_id", &form_id), ("label", label), ("expires_on", "")],
         )
         .await;
     assert_eq!(response.status(), 201);

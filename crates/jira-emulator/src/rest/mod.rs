@@ -6,6 +6,7 @@ mod changelog;
 mod issues;
 mod links;
 mod meta;
+mod people;
 mod search;
 mod statuses;
 mod versions;
@@ -80,6 +81,23 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             "/api/{version}/issueLinkType",
             web::get().to(links::link_types),
         )
+        .route(
+            "/api/{version}/permissions/check",
+            web::post().to(people::permissions_check),
+        )
+        .route(
+            "/api/{version}/user/groups",
+            web::get().to(people::user_groups),
+        )
+        .route(
+            "/api/{version}/groups/picker",
+            web::get().to(people::groups_picker),
+        )
+        .route(
+            "/api/{version}/user/picker",
+            web::get().to(people::user_picker),
+        )
+        .route("/api/{version}/user", web::get().to(people::user))
         .configure(agile::configure)
         .default_service(web::to(dead_link));
 }

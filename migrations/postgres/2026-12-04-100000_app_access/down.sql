@@ -1,0 +1,2 @@
+DROP TABLE app_access_grants;
+DROP TABLE app_access_policies;
