@@ -14,7 +14,9 @@ const ALICE: usize = 0; // the alpha site's Jira administrator
 const BOB: usize = 1; // in jira-users, bi-viewers and data-team
 
 fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    jira_bi_connector::clock::Clock::system()
+        .now()
+        .unix_timestamp()
 }
 
 /// An app JWT for `GET path?query` on site 0, with claims adjusted by `spoil`.
