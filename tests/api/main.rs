@@ -31,6 +31,7 @@ mod token_expiry;
 mod token_history;
 mod ui;
 mod ui_a11y;
+mod ui_admin;
 mod ui_errors;
 mod ui_feed;
 mod ui_pages;
