@@ -27,6 +27,10 @@ pub enum AuditAction {
     DataSourceDeleted,
     /// A Jira administrator changed who may use the app (everyone, or chosen groups and people).
     AppAccessChanged,
+    /// A Jira administrator set or removed the site's maximum access token lifetime.
+    TokenLifetimeChanged,
+    /// A new maximum lifetime shortened a user's token (the target); the subject has both dates.
+    AccessTokenExpiryClamped,
     /// Never recorded: nobody acts when a token expires, so history derives it from the token's
     /// expiry date (see [`owner_history`]'s `derived`).
     AccessTokenExpired,
@@ -40,7 +44,7 @@ pub enum Area {
     DataSources,
 }
 
-const ALL_ACTIONS: [AuditAction; 10] = [
+const ALL_ACTIONS: [AuditAction; 12] = [
     AuditAction::AccessTokenCreated,
     AuditAction::AccessTokenRevoked,
     AuditAction::AccessTokenRevokedByAdmin,
@@ -51,6 +55,8 @@ const ALL_ACTIONS: [AuditAction; 10] = [
     AuditAction::DataSourceUpdated,
     AuditAction::DataSourceDeleted,
     AuditAction::AppAccessChanged,
+    AuditAction::TokenLifetimeChanged,
+    AuditAction::AccessTokenExpiryClamped,
 ];
 
 impl AuditAction {
@@ -66,6 +72,8 @@ impl AuditAction {
             Self::DataSourceDeleted => "data_source.deleted",
             Self::AccessTokenExpired => "access_token.expired",
             Self::AppAccessChanged => "app_access.changed",
+            Self::TokenLifetimeChanged => "token_policy.changed",
+            Self::AccessTokenExpiryClamped => "access_token.expiry_clamped",
         }
     }
 
@@ -83,7 +91,9 @@ impl AuditAction {
             | Self::JiraApiTokenSaved
             | Self::JiraApiTokenRevoked
             // Who may use the app decides whose tokens work: it is read with the tokens.
-            | Self::AppAccessChanged => Area::Tokens,
+            | Self::AppAccessChanged
+            | Self::TokenLifetimeChanged
+            | Self::AccessTokenExpiryClamped => Area::Tokens,
             Self::DataSourceCreated | Self::DataSourceUpdated | Self::DataSourceDeleted => {
                 Area::DataSources
             }
@@ -112,6 +122,10 @@ impl AuditAction {
             Self::DataSourceUpdated => "Data source updated",
             Self::DataSourceDeleted => "Data source deleted",
             Self::AppAccessChanged => "Who may use BI Connector changed",
+            Self::TokenLifetimeChanged => "Maximum access token lifetime changed",
+            Self::AccessTokenExpiryClamped => {
+                "Access token expiry shortened to the maximum lifetime"
+            }
         }
     }
 }

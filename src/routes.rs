@@ -56,6 +56,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             .service(admin::access::mode::save_mode)
             .service(admin::access::grants::add)
             .service(admin::access::grants::remove)
+            .service(admin::lifetime::show::show)
+            .service(admin::lifetime::save::save)
             .service(admin::history::tokens::tokens_history)
             .service(admin::history::download::tokens_csv)
             .service(admin::history::data_sources::data_sources_history)

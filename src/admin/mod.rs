@@ -6,5 +6,6 @@ pub mod access;
 pub mod entry;
 pub mod guard;
 pub mod history;
+pub mod lifetime;
 pub mod revoke;
 pub mod tabs;

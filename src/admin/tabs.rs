@@ -4,6 +4,7 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AdminTab {
     Access,
+    Lifetime,
     TokensHistory,
     DataSourcesHistory,
 }

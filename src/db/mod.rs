@@ -69,8 +69,8 @@ pub enum LockScope<'a> {
     Owner { tenant_id: i64, account_id: &'a str },
     /// One Jira site by clientKey (installs, which may create its row).
     Site { client_key: &'a str },
-    /// One site's administrator settings (who may use the app): one administrator's change at a
-    /// time, each with its audit record.
+    /// One site's administrator settings (who may use the app, the maximum token lifetime): one
+    /// administrator's change at a time, each with its audit record.
     Settings { tenant_id: i64 },
 }
 
@@ -125,6 +125,13 @@ pub fn write_transaction<T>(
             Err(err)
         }
     }
+}
+
+/// Inside a [`write_transaction`], also holds `scope` until it ends, for work that must not
+/// overlap two scopes' writers (creating a token reads the site's maximum lifetime). Take
+/// scopes in the order owner, then settings, so two such transactions cannot deadlock.
+pub fn also_lock(conn: &mut Conn, scope: &LockScope<'_>) -> Result<(), AppError> {
+    lock(conn, scope)
 }
 
 fn lock(conn: &mut Conn, scope: &LockScope<'_>) -> Result<(), AppError> {

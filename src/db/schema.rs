@@ -104,3 +104,12 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    token_lifetime_policies (tenant_id) {
+        tenant_id -> BigInt,
+        max_days -> Nullable<BigInt>,
+        updated_at -> BigInt,
+        updated_by -> Text,
+    }
+}

@@ -15,6 +15,7 @@ use crate::ids::AccountId;
 use crate::tokens::domain::{
     ExpiryDate, FormId, MAX_TOKENS_PER_USER, NewAccessToken, TokenId, TokenLabel, is_expired_at,
 };
+use crate::tokens::lifetime::MaxLifetime;
 
 /// "Last used" is written at most this often per token, not on every request.
 pub const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
@@ -161,10 +162,12 @@ pub enum CreateOutcome {
     AlreadySubmitted,
     LimitReached,
     LabelTaken,
+    /// The site's maximum lifetime does not allow this expiry (or "never").
+    BeyondMaxLifetime(MaxLifetime),
 }
 
-/// Stores `token` for `actor` if the form is new, the user is below the limit and the label is
-/// free, and records the audit event, all in one transaction.
+/// Stores `token` for `actor` if the form is new, its expiry is within the site's maximum
+/// lifetime, the user is below the limit and the label is free, and records the audit event, all in one transaction.
 pub fn create(
     conn: &mut Conn,
     actor: &Actor,
@@ -179,12 +182,24 @@ pub fn create(
             account_id: actor.account_id.as_str(),
         },
         |conn| {
+            // Held until commit, so an administrator's new maximum cannot miss this token.
+            db::also_lock(
+                conn,
+                &LockScope::Settings {
+                    tenant_id: actor.tenant_id,
+                },
+            )?;
             let submitted = token_form_submissions::table
                 .filter(token_form_submissions::form_id.eq(request.form_id.as_str()))
                 .count()
                 .get_result::<i64>(conn)?;
             if submitted > 0 {
                 return Ok(CreateOutcome::AlreadySubmitted);
+            }
+            if let Some(max) = lifetime::load_max(conn, actor.tenant_id)?
+                && !max.allows_new(request.expiry, now)
+            {
+                return Ok(CreateOutcome::BeyondMaxLifetime(max));
             }
             let held = owned_by(actor.tenant_id, &actor.account_id)
                 .count()
@@ -318,6 +333,7 @@ pub fn last_used_is_fresh(last_used_at: Option<OffsetDateTime>, now: OffsetDateT
         .is_some_and(|at| now.unix_timestamp() - at.unix_timestamp() < LAST_USED_RESOLUTION_SECONDS)
 }
 
+pub mod lifetime;
 pub mod site;
 
 #[cfg(test)]

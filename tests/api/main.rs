@@ -6,6 +6,7 @@ mod support;
 mod access_tokens;
 mod admin_access;
 mod admin_history;
+mod admin_lifetime;
 mod architecture;
 mod connect_descriptor;
 mod connect_lifecycle;

@@ -14,6 +14,7 @@ use crate::pages::session::JiraUser;
 use crate::pages::shared::{Banner, actor};
 use crate::state::AppState;
 use crate::tokens::domain::{ExpiryDate, FormId, MAX_TOKENS_PER_USER, NewAccessToken, TokenLabel};
+use crate::tokens::lifetime::beyond_maximum_message;
 use crate::tokens::pages::{CreateForm, NewTokenView, TabView, render_tab, today};
 use crate::tokens::store::{self, CreateOutcome, CreateRequest};
 
@@ -132,6 +133,7 @@ pub async fn create(
 
     let actor = actor(&user, &req);
     let typed = typed_form(&request);
+    let expiry = request.expiry;
     let (outcome, token) = db::run(&state.pool, move |conn| {
         let token = NewAccessToken::generate()?;
         let outcome = store::create(conn, &actor, &token, &request, now)?;
@@ -168,6 +170,15 @@ pub async fn create(
                 "You already have {MAX_TOKENS_PER_USER} tokens, the maximum, so no token was \
                  created. Revoke one you no longer use to create another."
             ))),
+            created: None,
+        },
+        CreateOutcome::BeyondMaxLifetime(max) => TabView {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            form: CreateForm {
+                expiry_error: Some(beyond_maximum_message(max, expiry, now)),
+                ..typed
+            },
+            banner: None,
             created: None,
         },
         CreateOutcome::LabelTaken => TabView {

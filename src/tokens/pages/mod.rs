@@ -22,7 +22,7 @@ use crate::pages::warnings;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
 use crate::tokens::domain::{FormId, MAX_TOKENS_PER_USER};
-use crate::tokens::store::{self, TokenSummary};
+use crate::tokens::store::{self, TokenSummary, lifetime};
 
 /// The path of the tab, also the target of the create form.
 pub const TAB_PATH: &str = "/app/tokens/access";
@@ -124,6 +124,9 @@ pub struct AccessTokenPage {
     pub created: Option<NewTokenView>,
     /// The earliest date the expiry picker offers (`min`), `YYYY-MM-DD`.
     pub min_expiry: String,
+    /// The site's maximum lifetime ("30 days") and the latest expiry it allows today, when an
+    /// administrator set one: the expiry is then required.
+    pub max_lifetime: Option<(String, String)>,
 }
 
 /// What a handler wants on the tab besides the list, which is always read fresh.
@@ -158,8 +161,11 @@ pub async fn render_tab(
 ) -> Result<HttpResponse, PageError> {
     let tenant_id = user.tenant.id;
     let account_id = user.account_id.clone();
-    let tokens = db::run(&state.pool, move |conn| {
-        store::list(conn, tenant_id, &account_id)
+    let (tokens, max) = db::run(&state.pool, move |conn| {
+        Ok((
+            store::list(conn, tenant_id, &account_id)?,
+            lifetime::load_max(conn, tenant_id)?,
+        ))
     })
     .await?;
     let now = state.clock.now();
@@ -176,6 +182,7 @@ pub async fn render_tab(
         banner: view.banner,
         created: view.created,
         min_expiry: today(now).to_string(),
+        max_lifetime: max.map(|max| (max.to_string(), max.latest_expiry_for_new(now).to_string())),
     };
     Ok(page.layout.respond(view.status, &page)?)
 }

@@ -1,0 +1,1 @@
+DROP TABLE token_lifetime_policies;
