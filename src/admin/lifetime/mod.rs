@@ -47,12 +47,9 @@ pub struct Confirmation {
 
 impl Confirmation {
     pub fn new(plan: &[PlannedClamp], max: MaxLifetime, now: time::OffsetDateTime) -> Self {
-        let mut owners: Vec<&str> = plan.iter().map(|c| c.owner.as_str()).collect();
-        owners.sort_unstable();
-        owners.dedup();
         Self {
             tokens: plan.len(),
-            owners: owners.len(),
+            owners: lifetime::owners_in(plan),
             stop_now: plan.iter().filter(|c| c.to.is_expired_at(now)).count(),
             rows: plan
                 .iter()

@@ -9,7 +9,7 @@ use crate::admin::guard::JiraAdmin;
 use crate::admin::lifetime::{Confirmation, Outcome, render};
 use crate::db;
 use crate::pages::PageError;
-use crate::pages::form_body::{Field, FormFields, read_form};
+use crate::pages::form_body::{FormFields, read_form};
 use crate::pages::shared::{Banner, actor};
 use crate::state::AppState;
 use crate::tokens::lifetime::MaxLifetime;
@@ -22,18 +22,11 @@ struct Request {
     confirmed: Option<usize>,
 }
 
-fn text(field: Field) -> String {
-    match field {
-        Field::Text(value) => value,
-        Field::Missing | Field::NotUtf8 { .. } => String::new(),
-    }
-}
-
 /// The form's request, or the tab showing what was typed with the errors.
 fn parse(fields: &FormFields) -> Result<Request, Box<Outcome>> {
-    let mode = text(fields.field("mode"));
-    let days = text(fields.field("days"));
-    let confirmed = text(fields.field("confirm")).parse::<usize>().ok();
+    let mode = fields.field("mode").typed().to_owned();
+    let days = fields.field("days").typed().to_owned();
+    let confirmed = fields.field("confirm").typed().parse::<usize>().ok();
     let refused = |enabled: bool, mode_error: Option<&str>, days_error: Option<&str>| {
         Box::new(Outcome {
             status: Some(StatusCode::UNPROCESSABLE_ENTITY),
@@ -123,8 +116,7 @@ pub async fn save(
             ..Outcome::default()
         },
         SaveOutcome::Saved { clamped } => {
-            let confirmation = max.map(|m| Confirmation::new(&clamped, m, now));
-            let owners = confirmation.as_ref().map_or(0, |c| c.owners);
+            let owners = lifetime::owners_in(&clamped);
             tracing::info!(
                 tenant.client_key = %admin.user().tenant.client_key.as_str(),
                 max_days = max.map(MaxLifetime::days),

@@ -40,6 +40,14 @@ pub struct PlannedClamp {
     pub to: ExpiryDate,
 }
 
+/// How many people own the tokens of `plan`.
+pub fn owners_in(plan: &[PlannedClamp]) -> usize {
+    let mut owners: Vec<&str> = plan.iter().map(|c| c.owner.as_str()).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    owners.len()
+}
+
 /// A token's row: id, owner, label, created at (Unix seconds), expiry (`YYYY-MM-DD`).
 type StoredToken = (i64, String, String, Option<i64>, Option<String>);
 
