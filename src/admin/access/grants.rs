@@ -1,20 +1,20 @@
 //! `POST /app/admin/access/add` lets a group or person in; `POST /app/admin/access/remove` takes
-//! one off the list. What is added is checked with Jira first (a person by accountId, a group by
-//! its groupId among Jira's matches for its name), and the name shown is Jira's, never the
-//! form's: a forged form can add only what exists on the administrator's own site.
+//! one off the list. What is added is checked with Jira first
+//! ([`people_search::verified_choice`]): a forged form can add only what exists on the
+//! administrator's own site.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
-use crate::admin::access::show::{Outcome, render, search_text};
+use crate::admin::access::show::{Outcome, render};
 use crate::admin::guard::JiraAdmin;
-use crate::app_access::policy::{Grant, PrincipalKind};
+use crate::app_access::policy::PrincipalKind;
 use crate::app_access::store::{self, AddOutcome, MAX_GRANTS};
 use crate::db;
 use crate::error::AppError;
-use crate::ids::AccountId;
 use crate::pages::PageError;
 use crate::pages::form_body::{FormFields, read_form};
+use crate::pages::people_search;
 use crate::pages::shared::{Banner, actor};
 use crate::state::AppState;
 
@@ -30,49 +30,6 @@ fn refused(message: impl Into<String>) -> Outcome {
     }
 }
 
-/// The grant the form names, as Jira knows it; `Err` with what to tell the administrator.
-async fn verified(
-    admin: &JiraAdmin,
-    state: &AppState,
-    fields: &FormFields,
-) -> Result<Result<Grant, String>, AppError> {
-    let tenant = &admin.user().tenant;
-    let id = text(fields, "id");
-    match PrincipalKind::parse(&text(fields, "kind")) {
-        Some(PrincipalKind::User) => {
-            let Ok(account) = AccountId::parse(&id) else {
-                return Ok(Err("Choose a person from the search results.".to_owned()));
-            };
-            Ok(match state.jira_app.find_user(tenant, &account).await? {
-                Some(person) => Ok(Grant {
-                    kind: PrincipalKind::User,
-                    id: person.account_id,
-                    name: person.display_name,
-                }),
-                None => Err("Jira does not know this person on your site.".to_owned()),
-            })
-        }
-        Some(PrincipalKind::Group) => {
-            let Ok(name) = search_text(&text(fields, "name")) else {
-                return Ok(Err("Choose a group from the search results.".to_owned()));
-            };
-            let found = state.jira_app.find_groups(tenant, &name).await?;
-            Ok(found
-                .into_iter()
-                .find(|group| group.group_id == id)
-                .map(|group| Grant {
-                    kind: PrincipalKind::Group,
-                    id: group.group_id,
-                    name: group.name,
-                })
-                .ok_or_else(|| "Jira does not know this group on your site.".to_owned()))
-        }
-        None => Ok(Err(
-            "Choose a group or a person from the search results.".to_owned()
-        )),
-    }
-}
-
 #[post("/app/admin/access/add")]
 pub async fn add(
     admin: JiraAdmin,
@@ -84,7 +41,7 @@ pub async fn add(
         Ok(fields) => fields,
         Err(err) => return render(&admin, &state, refused(err.to_string())).await,
     };
-    let grant = match verified(&admin, &state, &fields).await? {
+    let grant = match people_search::verified_choice(&state, &admin.user().tenant, &fields).await? {
         Ok(grant) => grant,
         Err(message) => return render(&admin, &state, refused(message)).await,
     };
