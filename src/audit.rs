@@ -25,6 +25,12 @@ pub enum AuditAction {
     DataSourceCreated,
     DataSourceUpdated,
     DataSourceDeleted,
+    /// The owner shared a data source with a person (the target) or a group.
+    DataSourceShared,
+    /// The owner stopped sharing a data source with a person (the target) or a group.
+    DataSourceUnshared,
+    /// The owner handed a data source to another person (the target).
+    DataSourceOwnerChanged,
     /// A Jira administrator changed who may use the app (everyone, or chosen groups and people).
     AppAccessChanged,
     /// A Jira administrator set or removed the site's maximum access token lifetime.
@@ -44,7 +50,7 @@ pub enum Area {
     DataSources,
 }
 
-const ALL_ACTIONS: [AuditAction; 12] = [
+const ALL_ACTIONS: [AuditAction; 15] = [
     AuditAction::AccessTokenCreated,
     AuditAction::AccessTokenRevoked,
     AuditAction::AccessTokenRevokedByAdmin,
@@ -54,6 +60,9 @@ const ALL_ACTIONS: [AuditAction; 12] = [
     AuditAction::DataSourceCreated,
     AuditAction::DataSourceUpdated,
     AuditAction::DataSourceDeleted,
+    AuditAction::DataSourceShared,
+    AuditAction::DataSourceUnshared,
+    AuditAction::DataSourceOwnerChanged,
     AuditAction::AppAccessChanged,
     AuditAction::TokenLifetimeChanged,
     AuditAction::AccessTokenExpiryClamped,
@@ -70,6 +79,9 @@ impl AuditAction {
             Self::DataSourceCreated => "data_source.created",
             Self::DataSourceUpdated => "data_source.updated",
             Self::DataSourceDeleted => "data_source.deleted",
+            Self::DataSourceShared => "data_source.shared",
+            Self::DataSourceUnshared => "data_source.unshared",
+            Self::DataSourceOwnerChanged => "data_source.owner_changed",
             Self::AccessTokenExpired => "access_token.expired",
             Self::AppAccessChanged => "app_access.changed",
             Self::TokenLifetimeChanged => "token_policy.changed",
@@ -94,9 +106,12 @@ impl AuditAction {
             | Self::AppAccessChanged
             | Self::TokenLifetimeChanged
             | Self::AccessTokenExpiryClamped => Area::Tokens,
-            Self::DataSourceCreated | Self::DataSourceUpdated | Self::DataSourceDeleted => {
-                Area::DataSources
-            }
+            Self::DataSourceCreated
+            | Self::DataSourceUpdated
+            | Self::DataSourceDeleted
+            | Self::DataSourceShared
+            | Self::DataSourceUnshared
+            | Self::DataSourceOwnerChanged => Area::DataSources,
         }
     }
 
@@ -121,6 +136,9 @@ impl AuditAction {
             Self::DataSourceCreated => "Data source created",
             Self::DataSourceUpdated => "Data source updated",
             Self::DataSourceDeleted => "Data source deleted",
+            Self::DataSourceShared => "Data source shared",
+            Self::DataSourceUnshared => "Data source no longer shared",
+            Self::DataSourceOwnerChanged => "Data source handed to a new owner",
             Self::AppAccessChanged => "Who may use BI Connector changed",
             Self::TokenLifetimeChanged => "Maximum access token lifetime changed",
             Self::AccessTokenExpiryClamped => {

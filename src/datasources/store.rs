@@ -1,5 +1,6 @@
 //! Storage of data sources. Every read and write filters by owner (site and account), so another
-//! user's id behaves exactly like an id that does not exist. Create, update and delete run in
+//! user's id behaves exactly like an id that does not exist; [`shares`] adds the people and
+//! groups an owner shares one with. Create, update and delete run in
 //! one write transaction locked on the owner ([`db::write_transaction`]) with their audit record, so the per-user limit, the
 //! case-insensitive name uniqueness and the one-time form id hold under concurrent requests, on every instance.
 
@@ -10,7 +11,7 @@ use crate::audit::{self, Actor, AuditAction};
 use crate::datasources::domain::{
     DataSourceDefinition, IssueMode, MAX_DATA_SOURCES_PER_USER, TableSelection,
 };
-use crate::db::schema::data_sources;
+use crate::db::schema::{data_source_shares, data_sources};
 use crate::db::{self, Conn, LockScope};
 use crate::error::AppError;
 use crate::tokens::domain::FormId;
@@ -301,6 +302,11 @@ pub fn delete(
             else {
                 return Ok(None);
             };
+            // The foreign key cascades too; deleting here keeps it one visible step.
+            diesel::delete(
+                data_source_shares::table.filter(data_source_shares::data_source_id.eq(id)),
+            )
+            .execute(conn)?;
             diesel::delete(
                 data_sources::table
                     .filter(data_sources::id.eq(id))
@@ -319,6 +325,8 @@ pub fn delete(
         },
     )
 }
+
+pub mod shares;
 
 #[cfg(test)]
 mod tests;

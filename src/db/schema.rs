@@ -113,3 +113,16 @@ diesel::table! {
         updated_by -> Text,
     }
 }
+
+diesel::table! {
+    data_source_shares (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        data_source_id -> BigInt,
+        principal_kind -> Text,
+        principal_id -> Text,
+        principal_name -> Text,
+        owner_name -> Text,
+        created_at -> BigInt,
+    }
+}

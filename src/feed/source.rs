@@ -1,14 +1,16 @@
-//! What every feed request resolves first: the data source (only the token owner's own: any
-//! other id is "not found"), the owner's Jira access (their saved Jira API token, so Jira's
-//! permissions apply), and the data source's columns (from the cached field catalogue).
+//! What every feed request resolves first: the data source (one the token's owner may read: their
+//! own or one shared with them, [`access::readable`]; any other id is "not found"), the owner's
+//! Jira access (their saved Jira API token, so Jira's permissions apply: a shared data source
+//! returns each reader only what they may see), and the data source's columns (from the cached
+//! field catalogue, as the reader sees it).
 
 use std::sync::Arc;
 
 use super::FeedState;
 use super::columns::ColumnSet;
 use super::error::FeedError;
-use crate::datasources::store::{self, DataSource};
-use crate::db;
+use crate::datasources::access;
+use crate::datasources::store::DataSource;
 use crate::ids::DataSourceId;
 use crate::jira::client::{JiraCredentials, JiraError, JiraField, JiraSite};
 use crate::jira::credentials::{credentials_for, note_jira_error};
@@ -21,17 +23,22 @@ pub fn parse_id(raw: &str) -> Result<DataSourceId, FeedError> {
     raw.parse().map_err(|_| FeedError::not_found())
 }
 
-/// The owner's data source `id`; someone else's is indistinguishable from a missing one.
+/// Data source `id` if the token's owner may read it now; any other is indistinguishable from a
+/// missing one.
 pub async fn data_source(
     state: &AppState,
     owner: &TokenOwner,
     id: DataSourceId,
 ) -> Result<DataSource, FeedError> {
-    let (tenant_id, account) = (owner.tenant.id, owner.account_id.as_str().to_owned());
-    db::run(&state.pool, move |conn| {
-        store::find_owned(conn, tenant_id, &account, id.get())
-    })
+    access::readable(
+        &state.pool,
+        &state.jira_app,
+        &owner.tenant,
+        &owner.account_id,
+        id.get(),
+    )
     .await?
+    .map(|readable| readable.source)
     .ok_or_else(FeedError::not_found)
 }
 

@@ -15,6 +15,9 @@ pub struct DataSourceBody {
     pub name: String,
     /// This description's own URL (`/api/datasources/{id}`).
     pub url: String,
+    /// Set when the data source is shared with the token's owner: its owner's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_by: Option<String>,
     pub tables: Vec<TableBody>,
 }
 
@@ -104,6 +107,7 @@ pub fn describe(
         id,
         name: data_source.name.clone(),
         url: format!("{base_url}/api/datasources/{id}"),
+        shared_by: None,
         tables,
     }
 }
