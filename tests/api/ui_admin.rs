@@ -19,7 +19,7 @@ use crate::support::spawn_app;
 use crate::ui::{click_link, wait_for_banner, wait_for_text};
 
 /// Saves the viewport as `name`.png for the documentation (see the module doc).
-async fn shoot(client: &Client, name: &str) {
+pub async fn shoot(client: &Client, name: &str) {
     let mut dirs = vec![screenshot_dir("docs")];
     if std::env::var("UPDATE_DOC_SCREENSHOTS").as_deref() == Ok("1") {
         dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots"));

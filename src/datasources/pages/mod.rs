@@ -1,5 +1,5 @@
 //! The Data sources pages (left-hand menu "Data sources"): list, create, show (preview, count and
-//! feed URLs), edit and delete. One file per page; this module holds what they share: paths,
+//! feed URLs), edit, share and delete. One file per page; this module holds what they share: paths,
 //! banners, and reading Jira *as the user* with their saved API token, so every project, field
 //! and preview row shown is one Jira lets them see.
 
@@ -8,6 +8,7 @@ pub mod delete;
 pub mod edit;
 mod form;
 pub mod list;
+pub mod sharing;
 pub mod show;
 
 use std::time::Duration;

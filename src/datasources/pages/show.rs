@@ -2,7 +2,8 @@
 //! count, a preview of the first rows with exactly the feed's columns (the feed's own
 //! [`ColumnSet`]), and the feed URLs with a Copy button and short instructions per BI tool: the
 //! OData service root (BI tools list its tables) and each table's own OData, CSV and JSON URLs.
-//! Jira is read as the user; if it cannot be, the rest of the page still shows.
+//! Jira is read as the user; if it cannot be, the rest of the page still shows. Someone the data
+//! source is shared with sees the same page without Edit, Share and Delete.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -10,15 +11,18 @@ use askama::Template;
 use futures_util::future::join;
 
 use crate::connect::qsh;
+use crate::datasources::access;
 use crate::datasources::domain::IssueMode;
-use crate::datasources::pages::edit::owned;
 use crate::datasources::pages::list::SourceRow;
 use crate::datasources::pages::{
     ACCESS_TOKEN_PATH, JIRA_TOKEN_PATH, TokenProblem, Trouble, UserJira,
 };
 use crate::datasources::store::DataSource;
+use crate::datasources::store::shares::{Access, Readable};
+use crate::error::AppError;
 use crate::feed::columns::ColumnSet;
 use crate::feed::tables::catalog::{self, TableUrls};
+use crate::ids::DataSourceId;
 use crate::jira::client::{JiraError, JiraField};
 use crate::pages::session::JiraUser;
 use crate::pages::shared::{Banner, format_unix_utc};
@@ -152,6 +156,23 @@ struct ShowPage {
     email: Option<String>,
     access_token_path: &'static str,
     jira_token_path: &'static str,
+    /// Set when the data source is shared with the user: its owner's name (no edit, share or
+    /// delete then).
+    shared_by: Option<String>,
+}
+
+/// Data source `raw_id` if the user may read it now (theirs, or shared with them), or 404.
+async fn readable(state: &AppState, user: &JiraUser, raw_id: &str) -> Result<Readable, AppError> {
+    let id: DataSourceId = raw_id.parse()?;
+    access::readable(
+        &state.pool,
+        &state.jira_app,
+        &user.tenant,
+        &user.account_id,
+        id.get(),
+    )
+    .await?
+    .ok_or(AppError::NotFound)
 }
 
 /// `1234567` → `1,234,567`.
@@ -175,19 +196,27 @@ fn count_text(count: u64) -> String {
 }
 
 /// Jira no longer runs the stored query (a project was renamed, a field removed…).
-fn query_refused(source: &DataSource, messages: &[String]) -> Banner {
+/// Its owner can fix it; someone it is shared with is told to ask them.
+fn query_refused(source: &DataSource, access: &Access, messages: &[String]) -> Banner {
     let detail = if messages.is_empty() {
         String::new()
     } else {
         format!(": {}", messages.join(" "))
     };
-    Banner::error(format!(
-        "Jira can no longer run this data source's query{detail}. Edit the data source to fix it."
-    ))
-    .with_link(
-        crate::datasources::pages::edit_path(source.id),
-        "Edit data source",
-    )
+    match access {
+        Access::Owner => Banner::error(format!(
+            "Jira can no longer run this data source's query{detail}. Edit the data source to \
+             fix it."
+        ))
+        .with_link(
+            crate::datasources::pages::edit_path(source.id),
+            "Edit data source",
+        ),
+        Access::Shared { owner_name } => Banner::error(format!(
+            "Jira can no longer run this data source's query for you{detail}. Ask its owner, \
+             {owner_name}, to fix it."
+        )),
+    }
 }
 
 fn field_views(source: &DataSource, site_fields: Option<&[JiraField]>) -> Vec<FieldView> {
@@ -220,6 +249,7 @@ async fn read_jira(
     user: &JiraUser,
     jira: &UserJira,
     source: &DataSource,
+    access: &Access,
 ) -> FromJira {
     let (fields, count) = join(jira.fields(), jira.approximate_count(&source.jql)).await;
     let count = count.ok();
@@ -261,7 +291,7 @@ async fn read_jira(
                 .collect(),
         },
         Err(JiraError::BadRequest { messages }) => {
-            Preview::Unavailable(query_refused(source, &messages))
+            Preview::Unavailable(query_refused(source, access, &messages))
         }
         Err(err) => match jira.trouble(state, user, err).await {
             Trouble::Token(problem) => Preview::NeedsToken(problem),
@@ -288,6 +318,11 @@ fn notice(req: &HttpRequest) -> Option<Banner> {
         Some(Banner::success(
             "Changes saved. BI tools get them on their next refresh.",
         ))
+    } else if flag("handed_over") {
+        Some(Banner::success(
+            "The data source has its new owner. You keep using it and its feed URLs: it is \
+             shared with you.",
+        ))
     } else {
         None
     }
@@ -300,10 +335,10 @@ pub async fn show(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let source = owned(&state, &user, &path).await?;
+    let Readable { source, access } = readable(&state, &user, &path).await?;
     let (from_jira, email) = match UserJira::connect(&state, &user).await? {
         Ok(jira) => (
-            read_jira(&state, &user, &jira, &source).await,
+            read_jira(&state, &user, &jira, &source, &access).await,
             Some(jira.email().to_owned()),
         ),
         Err(problem) => (
@@ -346,6 +381,10 @@ pub async fn show(
         access_token_path: ACCESS_TOKEN_PATH,
         jira_token_path: JIRA_TOKEN_PATH,
         source: SourceRow::new(&source),
+        shared_by: match access {
+            Access::Owner => None,
+            Access::Shared { owner_name } => Some(owner_name),
+        },
     };
     Ok(page.layout.respond(StatusCode::OK, &page)?)
 }
