@@ -129,7 +129,8 @@ pub fn write_transaction<T>(
 
 /// Inside a [`write_transaction`], also holds `scope` until it ends, for work that must not
 /// overlap two scopes' writers (creating a token reads the site's maximum lifetime). Take
-/// scopes in the order owner, then settings, so two such transactions cannot deadlock.
+/// scopes in the order owner, then settings, and two owners by account id (a data source's
+/// handover), so two such transactions cannot deadlock.
 pub fn also_lock(conn: &mut Conn, scope: &LockScope<'_>) -> Result<(), AppError> {
     lock(conn, scope)
 }

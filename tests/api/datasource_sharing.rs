@@ -6,8 +6,12 @@
 
 use std::collections::BTreeSet;
 
+use jira_emulator::FaultConfig;
+
 use crate::support::TestApp;
 use crate::support::feed::{ALICE, ALPHA, BOB, Reader, create_data_source, feed_app, reader};
+
+const DAVE: usize = 2; // on alpha, in no group but jira-users
 
 // Names only projects both can see: Jira refuses a query naming a project the reader cannot
 // browse, so a definition to share names what its readers have in common.
@@ -226,6 +230,43 @@ async fn a_handover_needs_confirmation_moves_ownership_and_keeps_the_former_owne
     let owner = format!("/app/datasources/{id}/owner");
     let bob_id = account(&app, BOB);
 
+    // The app is limited to data-team: Dave, outside it, cannot be made the owner.
+    let (group_id, _) = app
+        .emulator
+        .groups(ALPHA)
+        .unwrap()
+        .into_iter()
+        .find(|(_, name)| name == "data-team")
+        .unwrap();
+    let grant = [
+        ("kind", "group"),
+        ("id", group_id.as_str()),
+        ("name", "data-team"),
+    ];
+    let added = app
+        .post_form("/app/admin/access/add", &alice.session, &grant)
+        .await;
+    assert_eq!(added.status(), 200);
+    let limited = app
+        .post_form(
+            "/app/admin/access/mode",
+            &alice.session,
+            &[("mode", "chosen")],
+        )
+        .await;
+    assert_eq!(limited.status(), 200);
+    let to_dave = app
+        .post_form(&owner, &alice.session, &[("id", &account(&app, DAVE))])
+        .await;
+    assert_eq!(to_dave.status(), 422);
+    assert!(
+        to_dave
+            .text()
+            .await
+            .unwrap()
+            .contains("may not use BI Connector")
+    );
+
     // Bob has a data source of that name: confirmed, but refused, nothing changes.
     let bobs = create_data_source(
         &app,
@@ -318,4 +359,59 @@ async fn a_handover_needs_confirmation_moves_ownership_and_keeps_the_former_owne
         );
         assert!(history.contains("Delivery → Bob Brown"));
     }
+}
+
+#[tokio::test]
+async fn a_jira_that_cannot_tell_a_readers_groups_is_an_error_never_a_404_or_the_data() {
+    let app = feed_app(50).await;
+    let alice = reader(&app, ALPHA, ALICE).await;
+    let bob = reader(&app, ALPHA, BOB).await;
+    let id = create_data_source(&app, &alice.session, "Delivery", JQL, &["summary"]).await;
+    let (group_id, _) = app
+        .emulator
+        .groups(ALPHA)
+        .unwrap()
+        .into_iter()
+        .find(|(_, name)| name == "data-team")
+        .unwrap();
+    let shared = app
+        .post_form(
+            &format!("/app/datasources/{id}/sharing/add"),
+            &alice.session,
+            &[("kind", "group"), ("id", &group_id), ("name", "data-team")],
+        )
+        .await;
+    assert_eq!(shared.status(), 200);
+    assert_eq!(feed_status(&app, &bob, id).await, 200);
+
+    // Jira's user/groups fails: Bob's feed is a 503 saying so, not a 404 and not the rows;
+    // Alice, the owner, needs no group and reads on.
+    app.emulator.set_faults(FaultConfig {
+        error_5xx_every: Some(1),
+        error_status: 500,
+        retry_after_secs: 0,
+        fault_path_contains: Some("user/groups".to_owned()),
+        ..FaultConfig::default()
+    });
+    let failed = bob
+        .get(&app, &format!("/feed/{id}/csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 503);
+    assert!(
+        failed
+            .text()
+            .await
+            .unwrap()
+            .contains("could not check your access")
+    );
+    assert_eq!(feed_status(&app, &alice, id).await, 200);
+    let (status, list) = page(&app, &bob, "/app/datasources").await;
+    assert_eq!(status, 200, "the list opens, saying what it cannot show");
+    assert!(list.contains("could not check your access"), "{list}");
+    assert!(!list.contains(r#"id="shared-sources""#));
+
+    app.emulator.set_faults(FaultConfig::default());
+    assert_eq!(feed_status(&app, &bob, id).await, 200);
 }

@@ -1,12 +1,14 @@
 //! `POST /app/datasources/{id}/owner`: hands the data source to another person of the site. The
 //! first post (from "Make owner") only asks for confirmation; the one with `confirm=yes` hands it
-//! over. The person is checked with Jira, the new owner must not have a data source of that name
-//! or be at the limit, and the former owner keeps reading it, shared with them by name.
+//! over. The person is checked with Jira and must be allowed to use the app; the new owner must
+//! not have a data source of that name or be at the limit; the former owner keeps reading it,
+//! shared with them by name.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use super::{Outcome, own_name, render};
+use crate::app_access::check;
 use crate::datasources::domain::MAX_DATA_SOURCES_PER_USER;
 use crate::datasources::pages::create::see_other;
 use crate::datasources::pages::edit::owned;
@@ -46,6 +48,16 @@ pub async fn hand_over(
         let message = "You own this data source already.".to_owned();
         return render(&state, &user, &source, unprocessable(message)).await;
     }
+    let new_account = AccountId::parse(&person.account_id)
+        .map_err(|_| AppError::internal("Jira answered an unusable accountId"))?;
+    if !check::may_use(&state.pool, &state.jira_app, &user.tenant, &new_account).await? {
+        let message = format!(
+            "{} may not use BI Connector on this site: your Jira administrator limited it to \
+             some groups and people. Choose someone who may, or ask your Jira administrator.",
+            person.display_name
+        );
+        return render(&state, &user, &source, unprocessable(message)).await;
+    }
     if fields.field("confirm").typed() != "yes" {
         let outcome = Outcome {
             confirm_owner: Some(person),
@@ -54,8 +66,7 @@ pub async fn hand_over(
         return render(&state, &user, &source, outcome).await;
     }
     let new_owner = NewOwner {
-        account_id: AccountId::parse(&person.account_id)
-            .map_err(|_| AppError::internal("Jira answered an unusable accountId"))?,
+        account_id: new_account,
         name: person.display_name.clone(),
     };
     let owner_name = own_name(&state, &user).await?;
