@@ -415,6 +415,14 @@ pub async fn tour(client: &Client, app: &TestApp, mode: Mode, inspector: &mut In
         .await;
     click_link(client, "Cancel").await;
     find(client, "#ds-preview").await;
+    submit(client, "#share-link").await;
+    find(client, "#shares-empty").await;
+    type_into(client, "#find-user", "Bob").await;
+    submit(client, "#find-user-form button[type=submit]").await;
+    find(client, "#user-results").await;
+    inspector
+        .inspect(client, "data-source-sharing", data_sources)
+        .await;
     submit(client, ".breadcrumbs a").await;
     find(client, "#data-sources").await;
     inspector
@@ -455,6 +463,34 @@ pub async fn tour(client: &Client, app: &TestApp, mode: Mode, inspector: &mut In
     inspector
         .inspect(client, "access-tokens-at-limit", tokens)
         .await;
+
+    // Administration (Alice administers site alpha): every tab.
+    let admin = Shows::App {
+        menu: "Administration",
+    };
+    navigate_frame_to(
+        client,
+        &format!("/app/admin/access?session={}", session.token),
+    )
+    .await;
+    find(client, "#access-mode-form").await;
+    inspector.inspect(client, "admin-access", admin).await;
+    click_link(client, "Token lifetime").await;
+    find(client, "#lifetime-form").await;
+    inspector.inspect(client, "admin-lifetime", admin).await;
+    click_link(client, "Tokens history").await;
+    find(client, "#site-tokens-title").await;
+    inspector
+        .inspect(client, "admin-history-tokens", admin)
+        .await;
+    click_link(client, "Data sources history").await;
+    wait_for_text(client, "Data sources history").await;
+    find(client, "#history-title").await;
+    inspector
+        .inspect(client, "admin-history-data-sources", admin)
+        .await;
+    click_link(client, "Tokens").await;
+    find(client, "[data-dialog^=revoke-dialog]").await;
 
     // Errors: something that is not there (with the menu), and an expired session.
     let missing = find(client, "[data-dialog^=revoke-dialog]")
