@@ -1,6 +1,8 @@
-//! Instances benchmark: JWT page loads and token-authenticated feed requests per second, with
-//! p50/p99 latency, for one instance on SQLite, one on PostgreSQL, and two on one PostgreSQL
-//! (requests alternating between them, as a load balancer without sticky sessions spreads them).
+//! Instances benchmark: JWT page loads, token-authenticated feed requests and a data source's
+//! description (as its owner, as a reader it is shared with by name or through a Jira group) per
+//! second, with p50/p99 latency, for one instance on SQLite, one on PostgreSQL, and two on one
+//! PostgreSQL (requests alternating between them, as a load balancer without sticky sessions
+//! spreads them).
 //! Not run by the tests; see BENCHMARKS.md for the command and figures.
 //!
 //! The app runs as real processes (the `jira-bi-connector` binary cargo builds for this bench),
@@ -168,8 +170,109 @@ async fn run_setup(
     })
     .await;
     feed_result.print(name, "access-token /feed/whoami (200)", 200);
+
+    // A shared data source: what resolving it costs its owner, a reader it is shared with by
+    // name (database only) and one it reaches through a Jira group (plus Jira's answer to
+    // `user/groups`, asked as the app on every request).
+    let site = emulator.sites()[0].clone();
+    let (alice, bob) = (&site.users[0], &site.users[1]);
+    let bob_session = sign_in(&http, &emulator.page_url(0, 1).expect("a page URL")).await;
+    save_jira_token(&http, &public, &session, &alice.email, &alice.api_token).await;
+    save_jira_token(&http, &public, &bob_session, &bob.email, &bob.api_token).await;
+    let bob_token = access_token(&http, &public, &bob_session).await;
+    let id = data_source(&http, &public, &session).await;
+    let sharing = format!("/app/datasources/{id}/sharing");
+    let by_name = [("kind", "user"), ("id", bob.account_id.as_str())];
+    post_form(
+        &http,
+        &public,
+        &format!("{sharing}/add"),
+        &session,
+        &by_name,
+    )
+    .await;
+    let readers = [
+        ("owner", &alice.email, &token),
+        ("shared by name", &bob.email, &bob_token),
+    ];
+    for (who, email, token) in readers {
+        describe(&http, &targets, id, email, token, requests, concurrency)
+            .await
+            .print(
+                name,
+                &format!("`/api/datasources/{{id}}`, {who} (200)"),
+                200,
+            );
+    }
+    post_form(
+        &http,
+        &public,
+        &format!("{sharing}/remove"),
+        &session,
+        &by_name,
+    )
+    .await;
+    let (group_id, _) = emulator
+        .groups(0)
+        .expect("groups")
+        .into_iter()
+        .find(|(_, name)| name == "data-team")
+        .expect("data-team");
+    let by_group = [
+        ("kind", "group"),
+        ("id", group_id.as_str()),
+        ("name", "data-team"),
+    ];
+    post_form(
+        &http,
+        &public,
+        &format!("{sharing}/add"),
+        &session,
+        &by_group,
+    )
+    .await;
+    describe(
+        &http,
+        &targets,
+        id,
+        &bob.email,
+        &bob_token,
+        requests,
+        concurrency,
+    )
+    .await
+    .print(
+        name,
+        "`/api/datasources/{id}`, shared through a group (200)",
+        200,
+    );
     drop(instances);
     emulator.stop().await;
+}
+
+/// `GET /api/datasources/{id}` with Basic auth, alternating instances.
+async fn describe(
+    http: &reqwest::Client,
+    targets: &[String],
+    id: i64,
+    email: &str,
+    token: &str,
+    requests: usize,
+    concurrency: usize,
+) -> Result {
+    let (targets, email, token) = (targets.to_vec(), email.to_owned(), token.to_owned());
+    drive(http, requests, concurrency, move |http, i| {
+        let url = format!("{}/api/datasources/{id}", targets[i % targets.len()]);
+        let (email, token) = (email.clone(), token.clone());
+        async move {
+            http.get(url)
+                .basic_auth(email, Some(token))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }
+    })
+    .await
 }
 
 struct Result {
@@ -365,4 +468,73 @@ async fn access_token(http: &reqwest::Client, base: &str, session: &str) -> Stri
                 .then(|| candidate.to_owned())
         })
         .expect("the token is shown")
+}
+
+/// Posts a form of the app's pages and checks it was taken (200 or a 303 redirect).
+async fn post_form(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    session: &str,
+    form: &[(&str, &str)],
+) -> String {
+    let response = http
+        .post(format!("{base}{path}?session={session}"))
+        .form(form)
+        .send()
+        .await
+        .expect("a form post");
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(status == 200 || status == 303, "{path}: {status}");
+    location
+}
+
+async fn save_jira_token(
+    http: &reqwest::Client,
+    base: &str,
+    session: &str,
+    email: &str,
+    api_token: &str,
+) {
+    let form = [("email", email), ("api_token", api_token)];
+    post_form(http, base, "/app/tokens/jira", session, &form).await;
+}
+
+/// A data source over every project but DATA (so Alice and Bob may both run its query); its id.
+async fn data_source(http: &reqwest::Client, base: &str, session: &str) -> i64 {
+    let html = http
+        .get(format!("{base}/app/datasources/new?session={session}"))
+        .send()
+        .await
+        .expect("the form")
+        .text()
+        .await
+        .expect("html");
+    let marker = r#"name="form_id" value=""#;
+    let start = html.find(marker).expect("a form id") + marker.len();
+    let form_id = html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let form = [
+        ("form_id", form_id.as_str()),
+        ("name", "Shared"),
+        ("issue_mode", "jql"),
+        ("jql", "project != DATA"),
+        ("fields", "summary"),
+    ];
+    let location = post_form(http, base, "/app/datasources", session, &form).await;
+    location
+        .split('?')
+        .next()
+        .and_then(|path| path.rsplit('/').next())
+        .and_then(|id| id.parse().ok())
+        .expect("the new data source's id")
 }
