@@ -29,7 +29,9 @@ async fn page(app: &TestApp, session: &Session, path: &str) -> (u16, String) {
     (status, response.text().await.unwrap())
 }
 
-/// The history table's rows as (action, cells), cells stripped of their tags' attributes.
+/// The history table's rows as (action, cells), cells stripped of their tags' attributes; a
+/// person's cell (their name over their account id) reads as the account id, which the trail
+/// records.
 fn history_rows(html: &str) -> Vec<(String, Vec<String>)> {
     let Some(table) = html.find(r#"id="history-table""#) else {
         return Vec::new();
@@ -45,7 +47,11 @@ fn history_rows(html: &str) -> Vec<(String, Vec<String>)> {
                 .skip(1)
                 .map(|cell| {
                     let inner = &cell[cell.find('>').unwrap() + 1..];
-                    inner.split("</td>").next().unwrap().to_owned()
+                    let inner = inner.split("</td>").next().unwrap();
+                    match inner.split_once(r#"class="mono account-id">"#) {
+                        Some((_, id)) => id.split("</span>").next().unwrap().to_owned(),
+                        None => inner.to_owned(),
+                    }
                 })
                 .collect();
             (action, cells)
@@ -75,6 +81,10 @@ async fn an_admin_sees_every_users_events_and_narrows_them_by_user_and_date() {
     assert_eq!(bobs[0].1[3], bob_id, "Bob acted on his own token");
     assert_eq!(bobs[0].1[5], "127.0.0.1");
     assert!(
+        html.contains("Bob Brown<br>"),
+        "people are named as Jira names them now"
+    );
+    assert!(
         rows.iter().all(|(a, _)| !a.starts_with("data_source.")),
         "data sources have their own tab"
     );
@@ -92,6 +102,21 @@ async fn an_admin_sees_every_users_events_and_narrows_them_by_user_and_date() {
     let only_bob = history_rows(&mine);
     assert_eq!(only_bob.len(), 2);
     assert!(only_bob.iter().all(|(_, cells)| cells[4] == bob_id));
+
+    // Jira cannot name people now: the same rows, with their account ids only.
+    app.emulator.set_faults(jira_emulator::FaultConfig {
+        error_5xx_every: Some(1),
+        error_status: 500,
+        retry_after_secs: 0,
+        fault_path_contains: Some("user/bulk".to_owned()),
+        ..jira_emulator::FaultConfig::default()
+    });
+    let (status, unnamed) = page(&app, &admin, &format!("{TOKENS}?user={bob_id}")).await;
+    app.emulator
+        .set_faults(jira_emulator::FaultConfig::default());
+    assert_eq!(status, 200);
+    assert_eq!(history_rows(&unnamed), only_bob.clone());
+    assert!(!unnamed.contains("Bob Brown<br>"));
 
     let (_, tomorrow) = page(&app, &admin, &format!("{TOKENS}?from=2999-01-01")).await;
     assert!(history_rows(&tomorrow).is_empty());
@@ -154,11 +179,14 @@ async fn the_csv_download_holds_exactly_what_the_filter_selects() {
         .trim_end()
         .split("\r\n")
         .collect();
-    assert_eq!(lines[0], "Time (UTC),Event,Name,By,User,IP address,Action");
+    assert_eq!(
+        lines[0],
+        "Time (UTC),Event,Name,By,By account id,User,User account id,IP address,Action"
+    );
     assert_eq!(lines.len() - 1, on_screen.len(), "{body}");
     for (line, (action, cells)) in lines[1..].iter().zip(&on_screen) {
         assert!(
-            line.ends_with(&format!(",{bob_id},127.0.0.1,{action}")),
+            line.ends_with(&format!(",Bob Brown,{bob_id},127.0.0.1,{action}")),
             "{line}"
         );
         assert!(line.starts_with(&cells[0]));

@@ -7,8 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::admin::guard::JiraAdmin;
 use crate::admin::history::filter::HistoryFilter;
-use crate::admin::history::load;
-use crate::admin::history::rows;
+use crate::admin::history::rows::{self, AdminHistoryRow};
+use crate::admin::history::{load, people};
 use crate::audit::Area;
 use crate::db;
 use crate::error::AppError;
@@ -40,13 +40,20 @@ async fn download(
         })
         .await?
     };
-    let rows = selected.map_err(|total| {
+    let mut rows = selected.map_err(|total| {
         AppError::BadRequest(format!(
             "This filter selects {total} events; a download holds at most {}. Narrow the dates \
              or pick a user, and download the parts one by one.",
             load::MAX_DOWNLOAD_ROWS
         ))
     })?;
+    let ids = rows
+        .iter()
+        .flat_map(AdminHistoryRow::account_ids)
+        .cloned()
+        .collect();
+    let names = people::names_of(state, &user.tenant, ids).await;
+    rows.iter_mut().for_each(|row| row.name_people(&names));
     let mut body = Vec::new();
     rows::csv_header(&mut body);
     rows::csv_rows(&rows, &mut body);

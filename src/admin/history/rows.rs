@@ -1,6 +1,9 @@
 //! One line of an admin history, as the page shows it and as the CSV download writes it: who
-//! acted, on whose object, what, when and from where (as recorded). The CSV escapes text a
-//! spreadsheet would run as a formula, as the feeds' CSV does.
+//! acted, on whose object (names as Jira gives them now, with the recorded account ids), what,
+//! when and from where (as recorded). The CSV escapes text a spreadsheet would run as a formula,
+//! as the feeds' CSV does.
+
+use std::collections::HashMap;
 
 use crate::audit::AuditAction;
 use crate::audit::history::HistoryEntry;
@@ -9,12 +12,14 @@ use crate::feed::csv_format;
 use crate::pages::shared::format_unix_utc;
 
 /// The columns of the page and of the CSV, in order.
-pub const COLUMNS: [&str; 7] = [
+pub const COLUMNS: [&str; 9] = [
     "Time (UTC)",
     "Event",
     "Name",
     "By",
+    "By account id",
     "User",
+    "User account id",
     "IP address",
     "Action",
 ];
@@ -27,8 +32,11 @@ pub struct AdminHistoryRow {
     pub name: String,
     /// Who acted: an account id, or "—" when nobody did (an expiry).
     pub by: String,
+    /// Their display name, when Jira gave one.
+    pub by_name: Option<String>,
     /// Whose token or data source it was.
     pub user: String,
+    pub user_name: Option<String>,
     pub ip: String,
     /// The stable stored name (`access_token.revoked`), for machines reading the CSV.
     pub action: String,
@@ -43,7 +51,9 @@ impl From<HistoryEntry> for AdminHistoryRow {
             event,
             name: entry.subject,
             by: entry.actor.unwrap_or_else(|| "—".to_owned()),
+            by_name: None,
             user: entry.target,
+            user_name: None,
             ip: entry.ip.unwrap_or_else(|| "—".to_owned()),
             action: entry.action,
         }
@@ -51,12 +61,29 @@ impl From<HistoryEntry> for AdminHistoryRow {
 }
 
 impl AdminHistoryRow {
-    fn cells(&self) -> [&str; 7] {
+    /// The account ids the row names (not the "—" of nobody).
+    pub fn account_ids(&self) -> impl Iterator<Item = &String> {
+        [&self.by, &self.user].into_iter().filter(|id| *id != "—")
+    }
+
+    /// Takes the display names of its people from `names` (account id → name).
+    pub fn name_people(&mut self, names: &HashMap<String, String>) {
+        self.by_name = names.get(&self.by).cloned();
+        self.user_name = names.get(&self.user).cloned();
+    }
+
+    fn cells(&self) -> [&str; 9] {
+        let by_name = self
+            .by_name
+            .as_deref()
+            .unwrap_or(if self.by == "—" { "—" } else { "" });
         [
             &self.time,
             &self.event,
             &self.name,
+            by_name,
             &self.by,
+            self.user_name.as_deref().unwrap_or_default(),
             &self.user,
             &self.ip,
             &self.action,
@@ -114,25 +141,32 @@ mod tests {
     fn the_csv_quotes_what_needs_it_and_defuses_formulas() {
         let mut out = Vec::new();
         csv_header(&mut out);
+        let mut created = AdminHistoryRow::from(entry(
+            "access_token.created",
+            "=HYPERLINK(\"x\")",
+            Some("a"),
+        ));
+        let names = HashMap::from([("alice".to_owned(), "Alice Anderson".to_owned())]);
+        created.name_people(&names);
         let rows = [
-            AdminHistoryRow::from(entry(
-                "access_token.created",
-                "=HYPERLINK(\"x\")",
-                Some("a"),
-            )),
+            created,
             AdminHistoryRow::from(entry("access_token.expired", "a, b", None)),
         ];
         csv_rows(&rows, &mut out);
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").collect();
-        assert_eq!(lines[0], "Time (UTC),Event,Name,By,User,IP address,Action");
+        assert_eq!(
+            lines[0],
+            "Time (UTC),Event,Name,By,By account id,User,User account id,IP address,Action"
+        );
+        // "a" is unknown to Jira: no name, the id stays.
         assert_eq!(
             lines[1],
-            "2025-11-24 16:00 UTC,Access token created,\"'=HYPERLINK(\"\"x\"\")\",a,alice,192.0.2.1,access_token.created"
+            "2025-11-24 16:00 UTC,Access token created,\"'=HYPERLINK(\"\"x\"\")\",,a,Alice Anderson,alice,192.0.2.1,access_token.created"
         );
         assert_eq!(
             lines[2],
-            "2025-11-24 16:00 UTC,Access token expired,\"a, b\",,alice,192.0.2.1,access_token.expired"
+            "2025-11-24 16:00 UTC,Access token expired,\"a, b\",,,,alice,192.0.2.1,access_token.expired"
         );
         assert_eq!(lines.len(), 4, "a CRLF after the last row");
     }

@@ -3,6 +3,8 @@
 //! the tokens history (created, revoked, expired, revoked by an administrator), filterable by
 //! user and date, paged, with a CSV download.
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
@@ -10,8 +12,8 @@ use time::OffsetDateTime;
 
 use crate::admin::guard::JiraAdmin;
 use crate::admin::history::filter::HistoryFilter;
-use crate::admin::history::load;
 use crate::admin::history::view::HistorySection;
+use crate::admin::history::{load, people};
 use crate::admin::tabs::AdminTab;
 use crate::audit::Area;
 use crate::connect::qsh;
@@ -30,6 +32,8 @@ const TOKENS_PAGE_SIZE: i64 = 50;
 /// A token as the administrator sees it.
 pub struct SiteTokenView {
     pub owner: String,
+    /// The owner's display name, when Jira gave one.
+    pub owner_name: Option<String>,
     pub label: String,
     pub created: String,
     pub expires: String,
@@ -39,10 +43,18 @@ pub struct SiteTokenView {
 }
 
 impl SiteTokenView {
+    fn named(self, names: &HashMap<String, String>) -> Self {
+        Self {
+            owner_name: names.get(&self.owner).cloned(),
+            ..self
+        }
+    }
+
     pub fn new(site_token: &SiteToken, now: OffsetDateTime) -> Self {
         let token = &site_token.token;
         Self {
             owner: site_token.owner.clone(),
+            owner_name: None,
             label: token.label.clone(),
             created: token.created_at.map_or_else(|| "—".to_owned(), format_utc),
             expires: token
@@ -105,11 +117,17 @@ pub async fn render(
         })
         .await?
     };
+    let filter_query = filter.query(0);
     let tokens_link = |page: i64| {
-        let mut query = filter.query(0);
+        let mut query = filter_query.clone();
         query.push_str(if query.is_empty() { "" } else { "&" });
         format!("{PATH}?{query}tokens_page={page}")
     };
+    let mut history = HistorySection::new(PATH, CSV_PATH, filter, history);
+    let mut ids = history.account_ids();
+    ids.extend(tokens.tokens.iter().map(|t| t.owner.clone()));
+    let names = people::names_of(state, &user.tenant, ids).await;
+    history.name_people(&names);
     let page = TokensHistoryPage {
         layout: Layout::new(state, user, "Tokens history", Nav::Admin)?,
         tab: AdminTab::TokensHistory,
@@ -122,9 +140,9 @@ pub async fn render(
         tokens: tokens
             .tokens
             .iter()
-            .map(|t| SiteTokenView::new(t, now))
+            .map(|t| SiteTokenView::new(t, now).named(&names))
             .collect(),
-        history: HistorySection::new(PATH, CSV_PATH, filter, history),
+        history,
     };
     Ok(page.layout.respond(StatusCode::OK, &page)?)
 }

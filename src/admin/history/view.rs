@@ -1,6 +1,8 @@
 //! What both admin history tabs show: the filter form (errors next to their fields), one page
 //! of events, the pager and the CSV link, each link keeping the filter.
 
+use std::collections::HashMap;
+
 use crate::admin::history::filter::HistoryFilter;
 use crate::admin::history::rows::AdminHistoryRow;
 use crate::audit::history::HistoryPage;
@@ -28,6 +30,20 @@ fn with_query(path: &str, query: &str) -> String {
 }
 
 impl HistorySection {
+    /// Every account id the rows name (for [`super::people::names_of`]).
+    pub fn account_ids(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .flat_map(AdminHistoryRow::account_ids)
+            .cloned()
+            .collect()
+    }
+
+    /// Gives every row the names of its people.
+    pub fn name_people(&mut self, names: &HashMap<String, String>) {
+        self.rows.iter_mut().for_each(|row| row.name_people(names));
+    }
+
     pub fn new(
         path: &'static str,
         csv_path: &'static str,

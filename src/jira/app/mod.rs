@@ -16,6 +16,7 @@
 //! secret rejected) is an [`AppCallError`], which callers turn into a 503 page or a feed error.
 //! It is never read as "not an administrator", "in no group" or "allowed".
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::connect::tenants::Tenant;
@@ -28,13 +29,19 @@ mod wire;
 
 use wire::{
     FoundGroups, FoundUsers, GroupName, PATH_GROUPS_PICKER, PATH_PERMISSIONS_CHECK, PATH_USER,
-    PATH_USER_GROUPS, PATH_USER_PICKER, PermissionGrants, PermissionsCheckBody, PickerUser,
+    PATH_USER_BULK, PATH_USER_GROUPS, PATH_USER_PICKER, PermissionGrants, PermissionsCheckBody,
+    PickerUser, UserPage,
 };
 
 /// Jira's "Administer Jira" global permission (what the `user_is_admin` condition means).
 pub const ADMINISTER: &str = "ADMINISTER";
 /// How many candidates a picker asks Jira for.
 pub const PICKER_MAX_RESULTS: u32 = 20;
+/// Account ids one `user/bulk` request names (and the page size it asks for): its URL stays a
+/// few kilobytes.
+pub const BULK_USERS_PER_CALL: usize = 50;
+/// Pages read for one request's ids at most: a bound on an answer that never says `isLast`.
+const MAX_BULK_PAGES: usize = 10;
 /// Per-attempt timeout: someone is waiting for the page or the feed.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -216,6 +223,48 @@ impl JiraApp {
             Err(AppCallError::Jira(JiraError::NotFound)) => Ok(None),
             Err(err) => Err(err),
         }
+    }
+}
+
+impl JiraApp {
+    /// `GET /rest/api/3/user/bulk?accountId=…`: the display names of the accounts Jira knows, by
+    /// account id, for lists that name people (histories). Unknown and app accounts are left
+    /// out; ids are asked [`BULK_USERS_PER_CALL`] at a time, each request paged by `isLast`.
+    pub async fn display_names(
+        &self,
+        tenant: &Tenant,
+        account_ids: &[String],
+    ) -> Result<HashMap<String, String>, AppCallError> {
+        let mut unique: Vec<&String> = account_ids.iter().filter(|id| !id.is_empty()).collect();
+        unique.sort_unstable();
+        unique.dedup();
+        let mut names = HashMap::new();
+        for chunk in unique.chunks(BULK_USERS_PER_CALL) {
+            let mut start_at = 0;
+            for _ in 0..MAX_BULK_PAGES {
+                let mut call = Call::get(PATH_USER_BULK);
+                call.query = chunk
+                    .iter()
+                    .map(|id| ("accountId", (*id).clone()))
+                    .collect();
+                call.query.push(("startAt", start_at.to_string()));
+                call.query
+                    .push(("maxResults", BULK_USERS_PER_CALL.to_string()));
+                let page: UserPage = self.call(tenant, call).await?;
+                let read = page.values.len();
+                names.extend(
+                    page.values
+                        .into_iter()
+                        .filter_map(person)
+                        .map(|p| (p.account_id, p.display_name)),
+                );
+                if read == 0 || page.is_last.unwrap_or(true) {
+                    break;
+                }
+                start_at += read;
+            }
+        }
+        Ok(names)
     }
 }
 

@@ -235,3 +235,55 @@ async fn an_unknown_user_is_none_not_an_error() {
     );
     jira.stop().await;
 }
+
+#[actix_web::test]
+async fn display_names_ask_in_chunks_page_by_is_last_and_leave_out_app_accounts() {
+    let jira = MockJira::start(|_, request: &Recorded| {
+        let asked = request.query.matches("accountId=").count();
+        if request.query.contains("startAt=0") && asked == BULK_USERS_PER_CALL {
+            // A first page that says more follow.
+            ok_json(json!({"startAt": 0, "maxResults": 1, "total": 2, "isLast": false,
+                "values": [{"accountId": "p0", "displayName": "Person 0", "accountType": "atlassian"}]}))
+        } else if asked == BULK_USERS_PER_CALL {
+            ok_json(json!({"startAt": 1, "maxResults": 1, "total": 2, "isLast": true,
+                "values": [{"accountId": "bot", "displayName": "An app", "accountType": "app"}]}))
+        } else {
+            ok_json(json!({"startAt": 0, "maxResults": 50, "total": 1, "isLast": true,
+                "values": [{"accountId": "p50", "displayName": "Person 50", "accountType": "atlassian"}]}))
+        }
+    })
+    .await;
+    let f = fixture(&jira, 0);
+    // 51 distinct ids (one repeated, one empty): two chunks, the first one paged.
+    let mut ids: Vec<String> = (0..=50).map(|n| format!("p{n}")).collect();
+    ids.push("p7".into());
+    ids.push(String::new());
+
+    let names = f.app.display_names(&f.tenant, &ids).await.unwrap();
+
+    assert_eq!(
+        names,
+        HashMap::from([
+            ("p0".to_owned(), "Person 0".to_owned()),
+            ("p50".to_owned(), "Person 50".to_owned()),
+        ])
+    );
+    let requests = jira.requests();
+    assert_eq!(
+        requests.len(),
+        3,
+        "two pages of the first chunk, one of the second"
+    );
+    assert!(requests.iter().all(|r| r.path == "/rest/api/3/user/bulk"));
+    assert!(requests[1].query.contains("startAt=1"));
+    requests.iter().for_each(assert_signed_for);
+    assert!(
+        f.app
+            .display_names(&f.tenant, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(jira.requests().len(), 3, "nobody to name: no request");
+    jira.stop().await;
+}

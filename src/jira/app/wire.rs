@@ -8,6 +8,7 @@ pub(super) const PATH_USER_GROUPS: &str = "/rest/api/3/user/groups";
 pub(super) const PATH_GROUPS_PICKER: &str = "/rest/api/3/groups/picker";
 pub(super) const PATH_USER_PICKER: &str = "/rest/api/3/user/picker";
 pub(super) const PATH_USER: &str = "/rest/api/3/user";
+pub(super) const PATH_USER_BULK: &str = "/rest/api/3/user/bulk";
 
 /// `BulkPermissionsRequestBean` (`additionalProperties: false`): only these keys.
 #[derive(Serialize)]
@@ -64,4 +65,14 @@ pub(super) struct PickerUser {
     pub(super) display_name: Option<String>,
     #[serde(default)]
     pub(super) account_type: Option<String>,
+}
+
+/// `PageBeanUser` (`GET /user/bulk`): a page of `User`s; `isLast` says whether more follow.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct UserPage {
+    #[serde(default)]
+    pub(super) values: Vec<PickerUser>,
+    #[serde(default)]
+    pub(super) is_last: Option<bool>,
 }

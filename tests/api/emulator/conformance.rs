@@ -260,6 +260,35 @@ async fn responses_conform_to_the_jira_openapi_schemas() {
     .await;
     assert_conforms(&schema("PageBeanProject"), "project/search", &projects);
 
+    // user/bulk: the named people who exist, in the order asked, paged by isLast.
+    let (alice_id, bob_id) = (&alice.account_id, &site.users[1].account_id);
+    let bulk_path = |start: usize| {
+        format!(
+            "/rest/api/3/user/bulk?accountId={bob_id}&accountId=nobody&accountId={alice_id}\
+             &maxResults=1&startAt={start}"
+        )
+    };
+    let first = fetch(get(&site.base_url, &bulk_path(0), alice)).await;
+    assert_conforms(&schema("PageBeanUser"), "user/bulk", &first);
+    assert_eq!(
+        (first["total"].as_u64(), first["isLast"].as_bool()),
+        (Some(2), Some(false))
+    );
+    assert_eq!(first["values"][0]["displayName"], "Bob Brown");
+    let last = fetch(get(&site.base_url, &bulk_path(1), alice)).await;
+    assert_eq!(last["isLast"], true);
+    assert_eq!(
+        last["values"][0]["accountId"].as_str(),
+        Some(alice_id.as_str())
+    );
+    let none = client()
+        .get(format!("{}/rest/api/3/user/bulk", site.base_url))
+        .basic_auth(&alice.email, Some(&alice.api_token))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(none.status(), 400, "no accountId");
+
     let unauthorized = client()
         .get(format!("{}/rest/api/3/myself", site.base_url))
         .send()

@@ -97,6 +97,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             "/api/{version}/user/picker",
             web::get().to(people::user_picker),
         )
+        .route("/api/{version}/user/bulk", web::get().to(people::user_bulk))
         .route("/api/{version}/user", web::get().to(people::user))
         .configure(agile::configure)
         .default_service(web::to(dead_link));

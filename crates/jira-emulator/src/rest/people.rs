@@ -1,6 +1,7 @@
 //! Users, groups and global permissions, as the platform spec describes them:
 //! `POST permissions/check` (getBulkPermissions), `GET user/groups` (getUserGroups),
-//! `GET groups/picker` (findGroups), `GET user/picker` (findUsersForPicker), `GET user` (getUser).
+//! `GET groups/picker` (findGroups), `GET user/picker` (findUsersForPicker), `GET user` (getUser),
+//! `GET user/bulk` (bulkGetUsers).
 //! All accept the app's own JWT as well as Basic auth. Only the site's login users have groups and
 //! permissions; the other people in issues are found by the user endpoints too.
 
@@ -261,5 +262,73 @@ pub(crate) async fn user(
         "displayName": name,
         "active": true,
         "timeZone": "UTC",
+    })))
+}
+
+/// The most users one `user/bulk` page holds, whatever `maxResults` asks (the spec gives no
+/// maximum; a client must page by `isLast`).
+const BULK_PAGE_CAP: usize = 100;
+
+/// `GET /rest/api/{v}/user/bulk?accountId=…&accountId=…`: a `PageBeanUser` of the named people
+/// who exist, in the order asked (unknown ids are left out), `maxResults` (default 10) from
+/// `startAt`. No `accountId` is a 400.
+pub(crate) async fn user_bulk(
+    ctx: web::Data<SiteCtx>,
+    _caller: Caller,
+    version: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, RestError> {
+    api_version(&version)?;
+    let params = qsh::parse_query(request.query_string());
+    let wanted: Vec<&str> = params
+        .iter()
+        .filter(|(key, value)| key == "accountId" && !value.is_empty())
+        .map(|(_, value)| value.as_str())
+        .collect();
+    if wanted.is_empty() {
+        return Err(RestError::bad_request(
+            "The accountId query parameter needs to be provided.",
+        ));
+    }
+    let number = |name: &str, default: usize| {
+        single_param(&params, name).map_or(Ok(default), |raw| {
+            raw.trim()
+                .parse::<usize>()
+                .map_err(|_| RestError::bad_request(format!("Invalid {name}: {raw}")))
+        })
+    };
+    let start_at = number("startAt", 0)?;
+    let max_results = number("maxResults", 10)?.clamp(1, BULK_PAGE_CAP);
+    let site = ctx.site();
+    let everyone = people(site);
+    let mut found: Vec<&(String, String, Option<String>)> = Vec::new();
+    for id in wanted {
+        if let Some(person) = everyone.iter().find(|(known, _, _)| known == id)
+            && !found.iter().any(|(seen, _, _)| seen == id)
+        {
+            found.push(person);
+        }
+    }
+    let total = found.len();
+    let values: Vec<Value> = found
+        .iter()
+        .skip(start_at)
+        .take(max_results)
+        .map(|(id, name, _)| {
+            json!({
+                "self": format!("{}/rest/api/3/user?accountId={id}", site.info.base_url),
+                "accountId": id,
+                "accountType": "atlassian",
+                "displayName": name,
+                "active": true,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "startAt": start_at,
+        "maxResults": max_results,
+        "total": total,
+        "isLast": start_at + values.len() >= total,
+        "values": values,
     })))
 }
