@@ -7,6 +7,7 @@ pub mod extractors;
 pub mod form_body;
 pub mod layout;
 pub mod main_page;
+pub mod people_names;
 pub mod people_search;
 pub mod session;
 pub mod session_token;

@@ -8,11 +8,12 @@ use askama::Template;
 
 use crate::admin::guard::JiraAdmin;
 use crate::admin::history::filter::HistoryFilter;
+use crate::admin::history::load;
 use crate::admin::history::view::HistorySection;
-use crate::admin::history::{load, people};
 use crate::admin::tabs::AdminTab;
 use crate::audit::Area;
 use crate::db;
+use crate::pages::people_names;
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
 
@@ -45,7 +46,7 @@ pub async fn data_sources_history(
         .await?
     };
     let mut history = HistorySection::new(PATH, CSV_PATH, filter, history);
-    history.name_people(&people::names_of(&state, &user.tenant, history.account_ids()).await);
+    history.name_people(&people_names::names_of(&state, &user.tenant, history.account_ids()).await);
     let page = DataSourcesHistoryPage {
         layout: Layout::new(&state, user, "Data sources history", Nav::Admin)?,
         tab: AdminTab::DataSourcesHistory,

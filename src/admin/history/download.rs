@@ -7,13 +7,14 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::admin::guard::JiraAdmin;
 use crate::admin::history::filter::HistoryFilter;
+use crate::admin::history::load;
 use crate::admin::history::rows::{self, AdminHistoryRow};
-use crate::admin::history::{load, people};
 use crate::audit::Area;
 use crate::db;
 use crate::error::AppError;
 use crate::feed::csv::content_disposition;
 use crate::pages::PageError;
+use crate::pages::people_names;
 use crate::state::AppState;
 
 async fn download(
@@ -52,7 +53,7 @@ async fn download(
         .flat_map(AdminHistoryRow::account_ids)
         .cloned()
         .collect();
-    let names = people::names_of(state, &user.tenant, ids).await;
+    let names = people_names::names_of(state, &user.tenant, ids).await;
     rows.iter_mut().for_each(|row| row.name_people(&names));
     let mut body = Vec::new();
     rows::csv_header(&mut body);

@@ -5,7 +5,6 @@ pub mod data_sources;
 pub mod download;
 pub mod filter;
 pub mod load;
-pub mod people;
 pub mod rows;
 pub mod tokens;
 pub mod view;

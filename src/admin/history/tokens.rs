@@ -12,12 +12,13 @@ use time::OffsetDateTime;
 
 use crate::admin::guard::JiraAdmin;
 use crate::admin::history::filter::HistoryFilter;
+use crate::admin::history::load;
 use crate::admin::history::view::HistorySection;
-use crate::admin::history::{load, people};
 use crate::admin::tabs::AdminTab;
 use crate::audit::Area;
 use crate::connect::qsh;
 use crate::db;
+use crate::pages::people_names;
 use crate::pages::shared::{Banner, format_utc};
 use crate::pages::{Layout, Nav, PageError};
 use crate::state::AppState;
@@ -126,7 +127,7 @@ pub async fn render(
     let mut history = HistorySection::new(PATH, CSV_PATH, filter, history);
     let mut ids = history.account_ids();
     ids.extend(tokens.tokens.iter().map(|t| t.owner.clone()));
-    let names = people::names_of(state, &user.tenant, ids).await;
+    let names = people_names::names_of(state, &user.tenant, ids).await;
     history.name_people(&names);
     let page = TokensHistoryPage {
         layout: Layout::new(state, user, "Tokens history", Nav::Admin)?,

@@ -30,7 +30,7 @@ fn with_query(path: &str, query: &str) -> String {
 }
 
 impl HistorySection {
-    /// Every account id the rows name (for [`super::people::names_of`]).
+    /// Every account id the rows name (for [`crate::pages::people_names::names_of`]).
     pub fn account_ids(&self) -> Vec<String> {
         self.rows
             .iter()

@@ -13,6 +13,7 @@ use crate::audit::history::{HistoryEntry, owner_history};
 use crate::connect::qsh;
 use crate::db;
 use crate::ids::AccountId;
+use crate::pages::people_names;
 use crate::pages::session::JiraUser;
 use crate::pages::shared::format_unix_utc;
 use crate::pages::tokens::TokenTab;
@@ -68,6 +69,8 @@ struct HistoryRow {
     /// "You", "—" when nobody acted (an expiry), or the account of whoever else did (an
     /// administrator who revoked the token, the owner who handed a data source over).
     by: String,
+    /// That someone else's display name, when Jira gave one.
+    by_name: Option<String>,
     ip: String,
 }
 
@@ -81,6 +84,7 @@ impl HistoryRow {
                 Some(actor) if actor == viewer.as_str() => "You".to_owned(),
                 Some(actor) => actor,
             },
+            by_name: None,
             time: format_unix_utc(entry.at),
             event,
             name: entry.subject,
@@ -107,6 +111,24 @@ fn page_path(page: i64) -> String {
     format!("{HISTORY_PATH}?page={page}")
 }
 
+/// The rows, with the names of the others who acted (administrators, owners handing over).
+async fn named(state: &AppState, user: &JiraUser, entries: Vec<HistoryEntry>) -> Vec<HistoryRow> {
+    let mut rows: Vec<HistoryRow> = entries
+        .into_iter()
+        .map(|entry| HistoryRow::new(entry, &user.account_id))
+        .collect();
+    let others: Vec<String> = rows
+        .iter()
+        .filter(|row| row.by != "You" && row.by != "—")
+        .map(|row| row.by.clone())
+        .collect();
+    let names = people_names::names_of(state, &user.tenant, others).await;
+    for row in &mut rows {
+        row.by_name = names.get(&row.by).cloned();
+    }
+    rows
+}
+
 #[get("/app/tokens/history")]
 pub async fn history(
     user: JiraUser,
@@ -131,9 +153,7 @@ pub async fn history(
         page: history.page,
         pages: history.pages,
         total: history.total,
-        rows: (history.entries.into_iter())
-            .map(|entry| HistoryRow::new(entry, &user.account_id))
-            .collect(),
+        rows: named(&state, &user, history.entries).await,
     };
     Ok(page.layout.respond(StatusCode::OK, &page)?)
 }

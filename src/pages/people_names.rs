@@ -1,6 +1,6 @@
-//! Names for the people an admin page lists: the audit trail records account ids (names change
-//! and are Jira's to keep), so each page asks Jira for the current display names of the ids it
-//! shows (`user/bulk`, as the app). Names are only for reading: a Jira that cannot answer leaves
+//! Names for the people a history lists: the audit trail records account ids (names change and
+//! are Jira's to keep), so each page asks Jira for the current display names of the ids it shows
+//! (`user/bulk`, as the app). Names are only for reading: a Jira that cannot answer leaves
 //! the ids alone (logged), and nothing is decided on a name.
 
 use std::collections::HashMap;
@@ -20,7 +20,7 @@ pub async fn names_of(
     match state.jira_app.display_names(tenant, &ids).await {
         Ok(names) => names,
         Err(err) => {
-            tracing::warn!(error = %err, "Jira gave no names for an admin page; ids shown");
+            tracing::warn!(error = %err, "Jira gave no names for a history page; ids shown");
             HashMap::new()
         }
     }
