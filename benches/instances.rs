@@ -447,12 +447,14 @@ async fn access_token(http: &reqwest::Client, base: &str, session: &str) -> Stri
         .text()
         .await
         .expect("html");
-    let marker = r#"name="form_id" value=""#;
-    let start = html.find(marker).expect("a form id") + marker.len();
-    let form_id = html[start..].split('"').next().unwrap_or_default();
+    let form_id = form_id(&html);
     let html = http
         .post(format!("{base}/app/tokens/access?session={session}"))
-        .form(&[("form_id", form_id), ("label", "bench"), ("expires_on", "")])
+        .form(&[
+            ("form_id", form_id.as_str()),
+            ("label", "bench"),
+            ("expires_on", ""),
+        ])
         .send()
         .await
         .expect("created")
@@ -516,13 +518,7 @@ async fn data_source(http: &reqwest::Client, base: &str, session: &str) -> i64 {
         .text()
         .await
         .expect("html");
-    let marker = r#"name="form_id" value=""#;
-    let start = html.find(marker).expect("a form id") + marker.len();
-    let form_id = html[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let form_id = form_id(&html);
     let form = [
         ("form_id", form_id.as_str()),
         ("name", "Shared"),
@@ -537,4 +533,15 @@ async fn data_source(http: &reqwest::Client, base: &str, session: &str) -> i64 {
         .and_then(|path| path.rsplit('/').next())
         .and_then(|id| id.parse().ok())
         .expect("the new data source's id")
+}
+
+/// The one-time id of the page's form.
+fn form_id(html: &str) -> String {
+    let marker = r#"name="form_id" value=""#;
+    let start = html.find(marker).expect("a form id") + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }

@@ -41,6 +41,16 @@ async fn feed_status(app: &TestApp, who: &Reader, id: i64) -> u16 {
         .as_u16()
 }
 
+/// Jira's groupId of alpha's data-team (Alice and Bob).
+fn data_team(app: &TestApp) -> String {
+    let groups = app.emulator.groups(ALPHA).unwrap();
+    let (id, _) = groups
+        .into_iter()
+        .find(|(_, name)| name == "data-team")
+        .unwrap();
+    id
+}
+
 fn account(app: &TestApp, user: usize) -> String {
     app.emulator.sites()[ALPHA].users[user].account_id.clone()
 }
@@ -100,6 +110,47 @@ async fn a_shared_data_source_gives_each_reader_only_the_issues_jira_shows_them(
         )
         .await;
     assert_eq!(herself.status(), 422);
+    // Hostile or broken input: a readable refusal, never a 500.
+    let no_kind = app
+        .post_form(
+            &format!("{sharing}/add"),
+            &alice.session,
+            &[("id", &bob_id)],
+        )
+        .await;
+    assert_eq!(no_kind.status(), 422);
+    assert!(
+        no_kind
+            .text()
+            .await
+            .unwrap()
+            .contains("Choose a group or a person")
+    );
+    let long = "x".repeat(101);
+    let (status, html) = page(&app, &alice, &format!("{sharing}?find_user={long}")).await;
+    assert_eq!(status, 422);
+    assert!(html.contains(r#"id="find-user-error""#));
+    let bad_owner = app
+        .post_form(
+            &format!("/app/datasources/{id}/owner"),
+            &alice.session,
+            &[("id", "<x>")],
+        )
+        .await;
+    assert_eq!(bad_owner.status(), 422);
+    assert!(bad_owner.text().await.unwrap().contains("Choose a person"));
+    let bad_remove = app
+        .post_form(
+            &format!("{sharing}/remove"),
+            &alice.session,
+            &[("kind", "role"), ("id", "x")],
+        )
+        .await;
+    assert_eq!(bad_remove.status(), 404);
+    let not_an_id = app
+        .get_page("/app/datasources/1e3/sharing", &alice.session)
+        .await;
+    assert_eq!(not_an_id.status(), 404);
 
     // The same feed URL: each gets their own visible issues, and OPS only reaches Alice.
     let alice_keys = feed_keys(&app, &alice, id).await;
@@ -172,13 +223,7 @@ async fn a_shared_data_source_gives_each_reader_only_the_issues_jira_shows_them(
 
     // Shared with data-team: Bob reads it while Jira lists him in the group, not after.
     let (_, groups) = page(&app, &alice, &format!("{sharing}?find_group=data")).await;
-    let (group_id, _) = app
-        .emulator
-        .groups(ALPHA)
-        .unwrap()
-        .into_iter()
-        .find(|(_, name)| name == "data-team")
-        .unwrap();
+    let group_id = data_team(&app);
     assert!(groups.contains(&group_id), "the picker offers data-team");
     let to_group = app
         .post_form(
@@ -231,13 +276,7 @@ async fn a_handover_needs_confirmation_moves_ownership_and_keeps_the_former_owne
     let bob_id = account(&app, BOB);
 
     // The app is limited to data-team: Dave, outside it, cannot be made the owner.
-    let (group_id, _) = app
-        .emulator
-        .groups(ALPHA)
-        .unwrap()
-        .into_iter()
-        .find(|(_, name)| name == "data-team")
-        .unwrap();
+    let group_id = data_team(&app);
     let grant = [
         ("kind", "group"),
         ("id", group_id.as_str()),
@@ -367,13 +406,7 @@ async fn a_jira_that_cannot_tell_a_readers_groups_is_an_error_never_a_404_or_the
     let alice = reader(&app, ALPHA, ALICE).await;
     let bob = reader(&app, ALPHA, BOB).await;
     let id = create_data_source(&app, &alice.session, "Delivery", JQL, &["summary"]).await;
-    let (group_id, _) = app
-        .emulator
-        .groups(ALPHA)
-        .unwrap()
-        .into_iter()
-        .find(|(_, name)| name == "data-team")
-        .unwrap();
+    let group_id = data_team(&app);
     let shared = app
         .post_form(
             &format!("/app/datasources/{id}/sharing/add"),

@@ -879,7 +879,7 @@ mod in_the_browser {
     use fantoccini::{Client, Locator};
 
     use super::*;
-    use crate::support::browser::{Browser, enter_app_frame, find};
+    use crate::support::browser::{Browser, click, enter_app_frame, find};
 
     async fn open_app(client: &Client, app: &TestApp, site: usize, user: usize) {
         let base = &app.emulator.sites()[site].base_url;
@@ -897,10 +897,6 @@ mod in_the_browser {
             .await
             .unwrap();
         enter_app_frame(client).await;
-    }
-
-    async fn click(client: &Client, css: &str) {
-        find(client, css).await.click().await.unwrap();
     }
 
     async fn visible(client: &Client, css: &str) -> bool {

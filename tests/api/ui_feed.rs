@@ -5,17 +5,9 @@
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 
-use crate::support::browser::{Browser, find};
+use crate::support::browser::{Browser, click, find};
 use crate::support::spawn_app;
 use crate::ui::{click_link, open_app, save_jira_token_over_http, text_of, wait_for_text};
-
-async fn click(client: &Client, css: &str) {
-    find(client, css)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click `{css}`: {e}"));
-}
 
 /// The preview's cells in the column headed `column`, top to bottom.
 async fn preview_column(client: &Client, column: &str) -> Vec<String> {

@@ -2,21 +2,11 @@
 //! people picker, and Bob finds it under "Shared with me" and opens it, read-only; every step
 //! passes axe, and two steps are README screenshots (see [`crate::ui_admin::shoot`]).
 
-use fantoccini::Client;
-
-use crate::support::browser::{Browser, assert_accessible, find, set_viewport};
+use crate::support::browser::{Browser, assert_accessible, click, find, set_viewport};
 use crate::support::feed::signed_in;
 use crate::support::spawn_app;
 use crate::ui::{click_link, create_data_source_over_http, open_app, wait_for_banner};
 use crate::ui_admin::shoot;
-
-async fn click(client: &Client, css: &str) {
-    find(client, css)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click `{css}`: {e}"));
-}
 
 #[tokio::test]
 async fn an_owner_shares_a_data_source_and_the_colleague_finds_it_shared_with_them() {

@@ -233,24 +233,16 @@ async fn a_data_source_saved_without_tables_exports_issues_alone() {
 }
 
 mod in_the_browser {
-    use fantoccini::{Client, Locator};
+    use fantoccini::Locator;
 
     use super::*;
-    use crate::support::browser::{Browser, assert_accessible, find};
+    use crate::support::browser::{Browser, assert_accessible, click, find};
     use crate::ui::open_app;
 
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
-    }
-
-    async fn click(client: &Client, css: &str) {
-        find(client, css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click `{css}`: {e}"));
     }
 
     #[tokio::test]

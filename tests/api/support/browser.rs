@@ -150,6 +150,15 @@ pub async fn find(client: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("element `{css}` did not appear: {e}"))
 }
 
+/// Waits for an element and clicks it.
+pub async fn click(client: &Client, css: &str) {
+    find(client, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click `{css}`: {e}"));
+}
+
 /// Switches into the app's iframe on the emulator's host page.
 pub async fn enter_app_frame(client: &Client) {
     let frame = find(client, "iframe#app-frame").await;

@@ -1,7 +1,6 @@
 //! `POST /app/datasources/{id}/sharing/add`: shares the data source with the group or person the
 //! form names, once Jira confirms they exist on the owner's site (with Jira's name for them).
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use super::{Outcome, own_name, render};
@@ -25,15 +24,23 @@ pub async fn add(
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     let source = owned(&state, &user, &path).await?;
-    let unprocessable =
-        |message: String| Outcome::refused(StatusCode::UNPROCESSABLE_ENTITY, message);
     let fields = match read_form(&req, payload).await {
         Ok(fields) => fields,
-        Err(err) => return render(&state, &user, &source, unprocessable(err.to_string())).await,
+        Err(err) => {
+            return render(
+                &state,
+                &user,
+                &source,
+                Outcome::unprocessable(err.to_string()),
+            )
+            .await;
+        }
     };
     let grant = match people_search::verified_choice(&state, &user.tenant, &fields).await? {
         Ok(grant) => grant,
-        Err(message) => return render(&state, &user, &source, unprocessable(message)).await,
+        Err(message) => {
+            return render(&state, &user, &source, Outcome::unprocessable(message)).await;
+        }
     };
     let owner_name = own_name(&state, &user).await?;
     let actor = actor(&user, &req);
@@ -53,10 +60,10 @@ pub async fn add(
             "“{}” is already shared with {}.",
             source.name, grant.name
         ))),
-        ShareOutcome::IsOwner => unprocessable(
+        ShareOutcome::IsOwner => Outcome::unprocessable(
             "You own this data source already; choose someone else to share it with.".to_owned(),
         ),
-        ShareOutcome::TooMany => unprocessable(format!(
+        ShareOutcome::TooMany => Outcome::unprocessable(format!(
             "A data source is shared with at most {MAX_SHARES_PER_DATA_SOURCE} groups and \
              people. Share it with a Jira group for a larger audience."
         )),

@@ -84,6 +84,11 @@ impl Outcome {
         }
     }
 
+    /// Refused input (422), said in the banner.
+    pub(crate) fn unprocessable(message: impl Into<String>) -> Self {
+        Self::refused(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+
     pub(crate) fn done(banner: Banner) -> Self {
         Self {
             banner: Some(banner),

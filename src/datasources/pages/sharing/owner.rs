@@ -33,20 +33,28 @@ pub async fn hand_over(
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     let source = owned(&state, &user, &path).await?;
-    let unprocessable =
-        |message: String| Outcome::refused(StatusCode::UNPROCESSABLE_ENTITY, message);
     let fields = match read_form(&req, payload).await {
         Ok(fields) => fields,
-        Err(err) => return render(&state, &user, &source, unprocessable(err.to_string())).await,
+        Err(err) => {
+            return render(
+                &state,
+                &user,
+                &source,
+                Outcome::unprocessable(err.to_string()),
+            )
+            .await;
+        }
     };
     let raw_id = fields.field("id").typed().trim().to_owned();
     let person = match people_search::verified_person(&state, &user.tenant, &raw_id).await? {
         Ok(person) => person,
-        Err(message) => return render(&state, &user, &source, unprocessable(message)).await,
+        Err(message) => {
+            return render(&state, &user, &source, Outcome::unprocessable(message)).await;
+        }
     };
     if person.account_id == user.account_id.as_str() {
         let message = "You own this data source already.".to_owned();
-        return render(&state, &user, &source, unprocessable(message)).await;
+        return render(&state, &user, &source, Outcome::unprocessable(message)).await;
     }
     let new_account = AccountId::parse(&person.account_id)
         .map_err(|_| AppError::internal("Jira answered an unusable accountId"))?;
@@ -56,7 +64,7 @@ pub async fn hand_over(
              some groups and people. Choose someone who may, or ask your Jira administrator.",
             person.display_name
         );
-        return render(&state, &user, &source, unprocessable(message)).await;
+        return render(&state, &user, &source, Outcome::unprocessable(message)).await;
     }
     if fields.field("confirm").typed() != "yes" {
         let outcome = Outcome {
